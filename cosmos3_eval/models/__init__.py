@@ -1,0 +1,1 @@
+"""Models: baselines and adapters. Registered lazily in :mod:`cosmos3_eval.registry`."""

@@ -1,0 +1,113 @@
+"""Baseline models shared by every benchmark family.
+
+* ``random`` — chance: a uniformly random choice, noise images / videos, uniform actions.
+  All randomness comes from the request's seed, so results do not depend on batching.
+* ``oracle`` — returns the privileged ground truth the benchmark attaches for oracle models
+  only (the correct answer, the true render / simulation, the scripted expert's chunk). It
+  proves a task is solvable and its scorer right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cosmos3_eval.model import ModelInfo
+from cosmos3_eval.types import (
+    ActionChunk,
+    ActRequest,
+    I2VRequest,
+    ImageOutput,
+    QARequest,
+    T2IRequest,
+    TextOutput,
+    VideoOutput,
+)
+
+
+def request_rng(seed: int, *salt: int) -> np.random.Generator:
+    """A generator derived only from a request's seed (and e.g. the env step)."""
+    return np.random.default_rng([seed, *salt])
+
+
+class RandomModel:
+    """Chance-level baseline for every capability."""
+
+    def __init__(self) -> None:
+        self.info = ModelInfo(name="random")
+
+    def answer(self, requests: list[QARequest]) -> list[TextOutput]:
+        """Uniform over the choices (a letter), or a random small integer if none."""
+        out = []
+        for r in requests:
+            rng = request_rng(r.seed)
+            if r.choices:
+                out.append(TextOutput(chr(ord("A") + int(rng.integers(len(r.choices))))))
+            else:
+                out.append(TextOutput(str(int(rng.integers(0, 10)))))
+        return out
+
+    def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput]:
+        """Uniform noise at the requested size."""
+        return [
+            ImageOutput(
+                request_rng(r.seed).integers(0, 256, (r.height, r.width, 3), dtype=np.uint8)
+            )
+            for r in requests
+        ]
+
+    def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput]:
+        """Uniform noise frames after the given conditioning frames."""
+        out = []
+        for r in requests:
+            k, h, w, _ = r.frames.shape
+            noise = request_rng(r.seed).integers(
+                0, 256, (r.num_frames - k, h, w, 3), dtype=np.uint8
+            )
+            out.append(VideoOutput(np.concatenate([r.frames, noise], axis=0)))
+        return out
+
+    def act(self, requests: list[ActRequest]) -> list[ActionChunk]:
+        """One action per request, uniform over the task's normalised range."""
+        out = []
+        for r in requests:
+            spec = r.action_spec
+            if spec is None:
+                raise RuntimeError("random policy needs the task's action_spec on the request")
+            rng = request_rng(r.seed, r.step)
+            out.append(
+                ActionChunk(rng.uniform(spec.low, spec.high, (1, spec.dim)).astype(np.float32))
+            )
+        return out
+
+
+class OracleModel:
+    """Returns the privileged ground truth attached to each request."""
+
+    def __init__(self) -> None:
+        self.info = ModelInfo(name="oracle", privileged=True)
+
+    @staticmethod
+    def _truth(request: object, key: str) -> object:
+        priv = getattr(request, "privileged", None)
+        if not isinstance(priv, dict) or key not in priv:
+            raise RuntimeError(f"oracle: the benchmark attached no privileged '{key}'")
+        return priv[key]
+
+    def answer(self, requests: list[QARequest]) -> list[TextOutput]:
+        """The correct answer text (``privileged["answer"]``)."""
+        return [TextOutput(str(self._truth(r, "answer"))) for r in requests]
+
+    def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput]:
+        """The true render of the prompt's scene (``privileged["image"]``)."""
+        return [ImageOutput(np.asarray(self._truth(r, "image"))) for r in requests]
+
+    def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput]:
+        """The true simulated video (``privileged["video"]``)."""
+        return [VideoOutput(np.asarray(self._truth(r, "video"))) for r in requests]
+
+    def act(self, requests: list[ActRequest]) -> list[ActionChunk]:
+        """The scripted expert's chunk on privileged state (``privileged["actions"]``)."""
+        return [
+            ActionChunk(np.asarray(self._truth(r, "actions"), dtype=np.float32))
+            for r in requests
+        ]

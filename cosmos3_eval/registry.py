@@ -1,0 +1,125 @@
+"""Lazy ``"module:attr"`` registries with did-you-mean.
+
+Nothing is imported until an entry is used, so ``import cosmos3_eval`` and ``cosmos3-eval list``
+stay light (no torch, mujoco, robosuite, ray or transformers). Add an entry by adding one line
+to the dicts below; third parties may call :meth:`Registry.register`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+from cosmos3_eval.errors import ConfigError, UserError, did_you_mean, unknown
+
+
+class Registry:
+    """A name -> ``"module:attr"`` map that imports on first use.
+
+    Args:
+        kind: What the entries are ("model", "benchmark type"), used in error messages.
+        entries: Initial name -> target map.
+    """
+
+    def __init__(self, kind: str, entries: dict[str, str]):
+        self.kind = kind
+        self._entries = dict(entries)
+
+    def register(self, name: str, target: str) -> None:
+        """Add or replace an entry; ``target`` is ``"package.module:attr"``."""
+        if ":" not in target:
+            raise ValueError(f"registry target must be 'module:attr', got {target!r}")
+        self._entries[name] = target
+
+    def names(self) -> list[str]:
+        """All registered names, sorted."""
+        return sorted(self._entries)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def target(self, name: str) -> str:
+        """The ``"module:attr"`` string of an entry (raises UnknownNameError)."""
+        if name not in self._entries:
+            raise unknown(self.kind, name, self._entries)
+        return self._entries[name]
+
+    def load(self, name: str) -> Any:
+        """Import and return the object behind ``name``."""
+        return import_target(self.target(name))
+
+
+def import_target(target: str) -> Any:
+    """Import ``"pkg.mod:attr"`` (attr may be dotted); errors are user errors."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"expected 'module:attr', got '{target}'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise UserError(f"cannot import module '{module_name}' for '{target}'") from exc
+        raise UserError(
+            f"'{target}' needs the package '{exc.name}', which is not installed "
+            "(see the README's optional extras)"
+        ) from exc
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise UserError(f"'{module_name}' has no attribute '{attr}'")
+        obj = getattr(obj, part)
+    return obj
+
+
+MODELS = Registry(
+    "model",
+    {
+        "random": "cosmos3_eval.models.baselines:RandomModel",
+        "oracle": "cosmos3_eval.models.baselines:OracleModel",
+    },
+)
+"""Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""
+
+BENCHMARK_TYPES = Registry(
+    "benchmark type",
+    {
+        "physqa-sim": "cosmos3_eval.benchmarks.qa:PhysQASim",
+        "qa-jsonl": "cosmos3_eval.benchmarks.qa:JsonlQA",
+    },
+)
+"""Benchmark classes, referenced by the ``type:`` key of task files in ``tasks/``."""
+
+
+def create_model(name: str, args: dict[str, Any] | None = None) -> Any:
+    """Instantiate a registered model with keyword args, checking them against its signature.
+
+    Args:
+        name: Registry name.
+        args: Parsed ``--model-args``.
+
+    Raises:
+        UnknownNameError: Unknown model name.
+        ConfigError: An unknown or invalid model argument.
+    """
+    args = dict(args or {})
+    factory = MODELS.load(name)
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):  # builtins without signatures: let the call decide
+        sig = None
+    if sig is not None and not any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()
+    ):
+        accepted = [p for p in sig.parameters if p != "self"]
+        for key in args:
+            if key not in accepted:
+                raise ConfigError(
+                    f"model '{name}' has no argument '{key}'{did_you_mean(key, accepted)}; "
+                    f"accepted: {', '.join(accepted) or '(none)'}"
+                )
+    try:
+        return factory(**args)
+    except UserError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad --model-args for model '{name}': {exc}") from exc

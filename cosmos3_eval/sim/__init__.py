@@ -1,0 +1,1 @@
+"""Simulation helpers: headless rendering, scene builders, envs. Imports mujoco lazily."""
