@@ -1,5 +1,6 @@
-"""Strict loading of task files (``tasks/*.yaml``), suites (``benchmarks/*.yaml``) and
-``--model-args``.
+"""Strict loading of task files, suites and ``--model-args``.
+
+Task files are ``tasks/*.yaml``; suites are ``benchmarks/*.yaml``.
 
 Config is data: every file is read with ``yaml.safe_load`` and validated by a pydantic model
 that forbids unknown keys, so a typo is an error naming the key, never a silent default.

@@ -76,6 +76,12 @@ MODELS = Registry(
     {
         "random": "cosmos3_eval.models.baselines:RandomModel",
         "oracle": "cosmos3_eval.models.baselines:OracleModel",
+        "openai": "cosmos3_eval.models.openai_api:OpenAIChatModel",
+        "vllm-omni": "cosmos3_eval.models.vllm_omni:VllmOmniModel",
+        "openpi": "cosmos3_eval.models.openpi:OpenPIModel",
+        "diffusers": "cosmos3_eval.models.diffusers_model:DiffusersModel",
+        "torch": "cosmos3_eval.models.torch_model:TorchModel",
+        "hf": "cosmos3_eval.models.hf_model:HFModel",
     },
 )
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""

@@ -75,3 +75,60 @@ class CorpusScorer(Protocol):
     name: str
 
     def __call__(self, records: Iterable[dict[str, Any]]) -> MetricValue | None: ...
+
+
+def _metric_value(spec: MetricSpec, values: list[float], seed: int) -> MetricValue:
+    from cosmos3_eval import stats
+
+    n = len(values)
+    if n == 0:
+        return MetricValue(None, None, None, 0, spec.higher_is_better)
+    mean, se = stats.mean_stderr(values)
+    if spec.ci == "wilson":
+        ci = stats.wilson_ci(int(round(sum(values))), n)
+    elif spec.ci == "normal":
+        ci = stats.normal_ci(mean, se)
+    else:
+        ci = stats.bootstrap_ci(values, seed=seed)
+    return MetricValue(mean, se, ci, n, spec.higher_is_better)
+
+
+def aggregate(
+    specs: tuple[MetricSpec, ...], records: Iterable[dict[str, Any]], seed: int = 0
+) -> dict[str, MetricValue]:
+    """Aggregate per-sample records into metrics with CIs and per-category breakdowns.
+
+    Args:
+        specs: The benchmark's metric specs.
+        records: Records with ``scores`` (name -> float), ``error`` and optional ``category``.
+            A record without a score (and no error) does not count for that metric.
+        seed: Bootstrap seed (fixed, so the same records give the same CIs).
+
+    Returns:
+        ``name`` and ``name/category`` -> :class:`MetricValue`.
+    """
+    overall: dict[str, list[float]] = {s.name: [] for s in specs}
+    by_cat: dict[str, dict[str, list[float]]] = {s.name: {} for s in specs}
+    for rec in records:
+        failed = rec.get("error") is not None
+        scores = rec.get("scores") or {}
+        cat = str(rec.get("category", "all"))
+        for s in specs:
+            if failed:
+                if s.on_error is None:
+                    continue
+                v = float(s.on_error)
+            elif s.name in scores and scores[s.name] is not None:
+                v = float(scores[s.name])
+            else:
+                continue
+            overall[s.name].append(v)
+            by_cat[s.name].setdefault(cat, []).append(v)
+    out: dict[str, MetricValue] = {}
+    for s in specs:
+        out[s.name] = _metric_value(s, overall[s.name], seed)
+        cats = by_cat[s.name]
+        if s.breakdown and (len(cats) > 1 or (cats and "all" not in cats)):
+            for cat in sorted(cats):
+                out[f"{s.name}/{cat}"] = _metric_value(s, cats[cat], seed)
+    return out

@@ -1,0 +1,1 @@
+"""Benchmark adapters: QA, T2I, I2V, world-model and policy families."""

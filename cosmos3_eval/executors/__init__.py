@@ -1,0 +1,1 @@
+"""Executors: where samples and episodes run (in-process, process pool, Ray)."""

@@ -1,0 +1,196 @@
+"""Statistics for every number the suite reports.
+
+* per-metric: mean, standard error, seeded bootstrap or Wilson 95 % CI;
+* paired comparisons on identical seeds: exact McNemar for binary scores, paired bootstrap for
+  continuous ones, Holm correction across tasks, and the minimum detectable effect at a given n.
+
+All resampling uses ``numpy.random.default_rng(seed)`` so the same data give the same CI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def mean_stderr(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of the mean (sample std, ddof=1; 0 for n < 2)."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return float("nan"), float("nan")
+    if x.size < 2:
+        return float(x.mean()), 0.0
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+
+
+def _is_binary(x: np.ndarray) -> bool:
+    return bool(np.all((x == 0.0) | (x == 1.0)))
+
+
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray,
+    seed: int = 0,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+) -> tuple[float, float]:
+    """Seeded percentile bootstrap CI of the mean.
+
+    For 0/1 data the resampled mean is drawn as Binomial(n, p) / n, which has exactly the
+    bootstrap distribution and needs no n x n_boot matrix; other data are resampled in chunks
+    so memory stays bounded.
+
+    Args:
+        values: Per-sample values.
+        seed: RNG seed (same data + seed => same CI).
+        n_boot: Number of resamples.
+        alpha: 1 - confidence level.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    if _is_binary(x):
+        means = rng.binomial(x.size, x.mean(), size=n_boot) / x.size
+    else:
+        means = np.empty(n_boot)
+        chunk = max(1, 4_000_000 // max(1, x.size))
+        for start in range(0, n_boot, chunk):
+            stop = min(n_boot, start + chunk)
+            idx = rng.integers(0, x.size, size=(stop - start, x.size))
+            means[start:stop] = x[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+def wilson_ci(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (well-behaved at 0 % and 100 %)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def normal_ci(mean: float, stderr: float, z: float = Z95) -> tuple[float, float]:
+    """Return mean +- z * stderr."""
+    return mean - z * stderr, mean + z * stderr
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pair counts.
+
+    Args:
+        b: Pairs where base was right and new wrong.
+        c: Pairs where base was wrong and new right.
+    """
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    # P(X <= k) for X ~ Binomial(n, 1/2), two-sided, capped at 1.
+    cdf = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+    return min(1.0, 2.0 * cdf)
+
+
+@dataclass(frozen=True)
+class PairedDiff:
+    """Difference new - base on paired samples.
+
+    Attributes:
+        diff: Mean difference.
+        ci95: 95 % CI of the mean difference.
+        p_value: Two-sided p-value of "no difference".
+        n: Number of pairs.
+        test: Name of the test used.
+        mde: Minimum detectable effect (absolute, 80 % power, two-sided alpha) at this n.
+    """
+
+    diff: float
+    ci95: tuple[float, float]
+    p_value: float
+    n: int
+    test: str
+    mde: float
+
+
+def paired_bootstrap(
+    base: np.ndarray, new: np.ndarray, seed: int = 0, n_boot: int = 5000
+) -> tuple[tuple[float, float], float]:
+    """Paired bootstrap of mean(new - base): (95 % CI, two-sided p-value)."""
+    d = np.asarray(new, np.float64) - np.asarray(base, np.float64)
+    if d.size == 0:
+        return (float("nan"), float("nan")), 1.0
+    if np.all(d == 0):
+        return (0.0, 0.0), 1.0
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    chunk = max(1, 4_000_000 // d.size)
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, d.size, size=(stop - start, d.size))
+        means[start:stop] = d[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    # p-value: how often the centred bootstrap distribution is as extreme as the observation.
+    obs = d.mean()
+    centred = means - obs
+    p = float((np.sum(np.abs(centred) >= abs(obs)) + 1) / (n_boot + 1))
+    return (float(lo), float(hi)), min(1.0, p)
+
+
+def minimum_detectable_effect(
+    sd_diff: float, n: int, alpha: float = 0.05, power: float = 0.8
+) -> float:
+    """Smallest true mean difference detectable at this n (normal approximation)."""
+    if n <= 0:
+        return float("inf")
+    from statistics import NormalDist
+
+    nd = NormalDist()
+    return (nd.inv_cdf(1 - alpha / 2) + nd.inv_cdf(power)) * sd_diff / math.sqrt(n)
+
+
+def paired_difference(
+    base: Sequence[float], new: Sequence[float], seed: int = 0, alpha: float = 0.05
+) -> PairedDiff:
+    """Compare paired per-sample scores: exact McNemar for 0/1 data, else paired bootstrap."""
+    b = np.asarray(base, np.float64)
+    n_ = np.asarray(new, np.float64)
+    if b.shape != n_.shape:
+        raise ValueError("paired scores must have the same length")
+    d = n_ - b
+    n = int(d.size)
+    sd = float(d.std(ddof=1)) if n > 1 else 0.0
+    if _is_binary(b) and _is_binary(n_):
+        lost = int(np.sum((b == 1) & (n_ == 0)))
+        gained = int(np.sum((b == 0) & (n_ == 1)))
+        p = mcnemar_exact(lost, gained)
+        mean, se = mean_stderr(d)
+        ci = normal_ci(mean, se) if n > 1 else (mean, mean)
+        # Planning MDE for binary data: assume at least one discordant pair in 20 when none seen.
+        sd_plan = sd if sd > 0 else math.sqrt(0.05)
+        return PairedDiff(
+            float(d.mean()), ci, p, n, "mcnemar-exact", minimum_detectable_effect(sd_plan, n, alpha)
+        )
+    ci, p = paired_bootstrap(b, n_, seed=seed)
+    return PairedDiff(
+        float(d.mean()), ci, p, n, "paired-bootstrap", minimum_detectable_effect(sd, n, alpha)
+    )
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (same order as given)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

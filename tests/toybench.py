@@ -1,0 +1,71 @@
+"""A tiny in-memory QA benchmark for unit tests of the runner layer (no simulator).
+
+It is a fake only for the layer above it: the runner, results and CLI tests; every real
+benchmark is tested with real simulation in its own tests.
+"""
+
+from __future__ import annotations
+
+from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.errors import ModelOutputError
+from cosmos3_eval.model import Capability, ModelInfo
+from cosmos3_eval.scoring import MetricSpec, Score
+from cosmos3_eval.types import QARequest, TextOutput
+
+
+class ToyConfig(StrictConfig):
+    size: int = 50
+    choices: int = 4
+
+
+class ToyQA(StaticBenchmark):
+    """Pick the letter of the correct choice; the answer is a function of the seed."""
+
+    type_name = "toy-qa"
+    capability = Capability.ANSWER
+    Config = ToyConfig
+    main_metric = "accuracy"
+    metric_specs = (MetricSpec("accuracy"),)
+
+    def num_samples(self):
+        return self.config.size
+
+    def sample(self, index, seed):
+        answer = "ABCD"[seed % self.config.choices]
+        cat = ["even", "odd"][index % 2]
+        return Sample(sample_id(self.task_id, index), index, seed, cat, {"answer": answer})
+
+    def request(self, sample, privileged):
+        return QARequest(
+            id=sample.id,
+            question="which?",
+            choices=tuple("ABCD"[: self.config.choices]),
+            seed=sample.seed,
+            privileged={"answer": sample.data["answer"]} if privileged else None,
+        )
+
+    def score(self, sample, request, output):
+        text = output.text.strip()
+        if text == "NaN":
+            raise ModelOutputError("unparsable output 'NaN'")
+        ok = text == sample.data["answer"]
+        return Scored({"accuracy": Score(float(ok), f"got {text}")}, output=text)
+
+
+class FlakyModel:
+    """Answers correctly except it raises on every sample whose seed is divisible by ``k``."""
+
+    def __init__(self, k: int = 5):
+        self.info = ModelInfo(name="flaky", params={"k": k})
+        self.k = k
+        self.seen_privileged = []
+
+    def answer(self, requests):
+        self.seen_privileged.extend(r.privileged for r in requests)
+        out = []
+        for r in requests:
+            if r.seed % self.k == 0:
+                out.append(RuntimeError("boom"))
+            else:
+                out.append(TextOutput("ABCD"[r.seed % 4]))
+        return out
