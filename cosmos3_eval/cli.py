@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--label", help="run-directory label for the model (default: its name)")
     r.add_argument("--cache", help="response cache directory")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.add_argument("--executor", choices=["local", "process", "ray"], default="local")
+    r.add_argument("--ray-address", help="join a Ray cluster: auto or HOST:PORT")
+    r.add_argument("--model-placement", choices=["replicate", "shared"], default="replicate")
 
     ls = sub.add_parser("list", help="list tasks, models or suites")
     ls.add_argument("what", choices=["tasks", "models", "suites"])
@@ -146,6 +149,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         label=args.label,
         cache_dir=Path(args.cache) if args.cache else None,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        model_placement=args.model_placement,
     )
     runs = evaluate(args.model, model_args, tasks, options, skip_unsupported=bool(args.suite))
     for run in runs:

@@ -66,6 +66,9 @@ class RunOptions:
         progress: Show a progress bar on stderr.
         label: Run-directory label for the model (default: the model name).
         cache_dir: Response cache directory (``None``: no cache).
+        executor: ``local`` (in-process), ``process`` (spawned pool) or ``ray``.
+        ray_address: Ray cluster to join (``auto`` / ``HOST:PORT``); ``None`` = local Ray.
+        model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
     """
 
     limit: int | None = None
@@ -80,6 +83,9 @@ class RunOptions:
     progress: bool = True
     label: str | None = None
     cache_dir: Path | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    model_placement: str = "replicate"
 
 
 @dataclass(frozen=True)
@@ -182,14 +188,17 @@ def _batched(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _static_records(
+def static_records(
     bench: StaticBenchmark,
     model: Any,
     pending: Iterator[int],
     options: RunOptions,
     artifacts: Path,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one record per pending sample, in index order, batching model calls."""
+    """Yield one record per pending sample, in index order, batching model calls.
+
+    This is the one sample loop of the suite; executors run it on shards in their workers.
+    """
     privileged = bool(model.info.privileged)
     method = getattr(model, bench.capability.value)
     for indices in _batched(pending, max(1, options.batch_size)):
@@ -253,13 +262,14 @@ def _static_records(
             yield rec
 
 
-def _closed_loop_records(
+def closed_loop_records(
     bench: ClosedLoopBenchmark,
     model: Any,
     pending: Iterator[int],
     options: RunOptions,
     artifacts: Path,
 ) -> Iterator[dict[str, Any]]:
+    """Yield one record per pending episode (in completion order) from the rollout engine."""
     specs = [bench.episode(i, derive_seed(bench.task_id, i, options.seed)) for i in pending]
     if not specs:
         return
@@ -299,7 +309,14 @@ def compute_metrics(bench: Benchmark, run: RunDir, n: int, model_name: str) -> d
     }
 
 
-def run_task(model: Any, task_id: str, options: RunOptions, limit: int | None = None) -> TaskRun:
+def run_task(
+    model: Any,
+    task_id: str,
+    options: RunOptions,
+    limit: int | None = None,
+    executor: Any = None,
+    model_spec: tuple[str, dict[str, Any]] | None = None,
+) -> TaskRun:
     """Evaluate one loaded model on one task, resuming its run directory if present.
 
     Args:
@@ -307,6 +324,8 @@ def run_task(model: Any, task_id: str, options: RunOptions, limit: int | None = 
         task_id: Task id or task-file path.
         options: Run options.
         limit: Overrides ``options.limit`` (suites set it per task).
+        executor: A :class:`~cosmos3_eval.executors.Executor` for non-local execution.
+        model_spec: (registry name, args) from which workers rebuild the model.
 
     Raises:
         UserError: Unknown task, bad config, capability missing, incompatible run directory.
@@ -335,14 +354,22 @@ def run_task(model: Any, task_id: str, options: RunOptions, limit: int | None = 
         notes = ["resumed"] if resumed and already else []
         if already < n:
             run.update_manifest(status="running", plan={**run.manifest()["plan"], "n": n})
-        produce = _static_records if isinstance(bench, StaticBenchmark) else _closed_loop_records
+        if executor is None:
+            produce = static_records if isinstance(bench, StaticBenchmark) else closed_loop_records
+            records = produce(bench, model, pending, options, run.artifacts)
+        else:
+            if model_spec is None:
+                raise ValueError("a non-local executor needs model_spec")
+            records = _executor_records(
+                executor, bench, model_spec, options, pending, run.artifacts
+            )
         n_new = 0
         failed_reason = None
         with (
             SampleWriter(run.samples_path) as writer,
             _progress(n, already, bench.task_id, options.progress) as bar,
         ):
-            for rec in produce(bench, model, pending, options, run.artifacts):
+            for rec in records:
                 writer.append(rec)
                 n_new += 1
                 bar.update(1)
@@ -379,6 +406,36 @@ def run_task(model: Any, task_id: str, options: RunOptions, limit: int | None = 
         )
     finally:
         bench.close()
+
+
+def _executor_records(
+    executor: Any,
+    bench: Benchmark,
+    model_spec: tuple[str, dict[str, Any]],
+    options: RunOptions,
+    pending: Iterator[int],
+    artifacts: Path,
+) -> Iterator[dict[str, Any]]:
+    """Records from an executor's shards; the driver writes their media files."""
+    import os
+
+    from cosmos3_eval.executors import Job
+
+    job = Job(
+        task_id=bench.task_id,
+        model_name=model_spec[0],
+        model_args=model_spec[1],
+        options=options,
+        task_dirs=os.environ.get("COSMOS3_EVAL_TASKS", ""),
+    )
+    # Static shards are model batches; episodes go one per shard for load balance.
+    size = max(1, options.batch_size) if isinstance(bench, StaticBenchmark) else 1
+    for result in executor.run(job, _batched(pending, size)):
+        for name, data in result.files.items():
+            tmp = artifacts / f".{name}.part"
+            tmp.write_bytes(data)
+            os.replace(tmp, artifacts / name)
+        yield from result.records
 
 
 def _safe(label: str) -> str:
@@ -418,6 +475,13 @@ def evaluate(
         model = CachedModel(model, options.cache_dir)
     if options.label is None:
         options = replace(options, label=model.info.name)
+    executor = None
+    if options.executor != "local":
+        from cosmos3_eval.executors import make_executor
+
+        executor = make_executor(
+            options.executor, options.workers, options.ray_address, options.model_placement
+        )
     results = []
     try:
         caps = capabilities(model)
@@ -430,8 +494,12 @@ def evaluate(
                     file=sys.stderr,
                 )
                 continue
-            results.append(run_task(model, task_id, options, limit))
+            results.append(
+                run_task(model, task_id, options, limit, executor, (model_name, model_args or {}))
+            )
     finally:
+        if executor is not None:
+            executor.close()
         stats = getattr(model, "stats", None)
         if callable(stats) and results:
             results[-1].notes.append(f"cache: {stats()}")

@@ -1,0 +1,125 @@
+"""Bad input gets one clear line on stderr and exit code 2; nothing written is lost."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cosmos3_eval.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_error_line(err):
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture
+def bad_task_dir(toy_task, tmp_path):
+    d = tmp_path / "tasks"
+    (d / "typo-key-v1.yaml").write_text(
+        "task: typo-key-v1\ntype: toy-qa\ndescription: x\nconfig: {sise: 3}\n"
+    )
+    (d / "top-key-v1.yaml").write_text(
+        "task: top-key-v1\ntype: toy-qa\ndescription: x\nconfg: {}\n"
+    )
+    (d / "bad-yaml-v1.yaml").write_text("task: [unclosed\n")
+    (d / "bad-type-v1.yaml").write_text("task: bad-type-v1\ntype: toy-q\ndescription: x\n")
+    (d / "bad-value-v1.yaml").write_text(
+        "task: bad-value-v1\ntype: toy-qa\ndescription: x\nconfig: {size: many}\n"
+    )
+    return d
+
+
+BAD = [
+    (["run", "--model", "oracle", "--tasks", "toy-qa-v2"], "did you mean 'toy-qa-v1'"),
+    (["run", "--model", "oracel", "--tasks", "toy-qa-v1"], "did you mean 'oracle'"),
+    (["run", "--model", "oracle", "--tasks", "toy-qa-v1", "--model-args", "k"], "key=value"),
+    (["run", "--model", "flaky", "--tasks", "toy-qa-v1", "--model-args", "kk=3"],
+     "did you mean 'k'"),
+    (["run", "--model", "oracle", "--tasks", "typo-key-v1"], "unknown key 'sise'"),
+    (["run", "--model", "oracle", "--tasks", "top-key-v1"], "unknown key 'confg'"),
+    (["run", "--model", "oracle", "--tasks", "bad-yaml-v1"], "not valid YAML"),
+    (["run", "--model", "oracle", "--tasks", "bad-type-v1"], "did you mean 'toy-qa'"),
+    (["run", "--model", "oracle", "--tasks", "bad-value-v1"], "bad value for 'size'"),
+    (["run", "--model", "oracle", "--tasks", "/nonexistent/t-v1.yaml"], "not found"),
+    (["run", "--model", "oracle", "--suite", "quik"], "unknown suite"),
+    (["run", "--model", "oracle", "--tasks", "toy-qa-v1", "--limit", "abc"], "whole number"),
+    (["run", "--model", "oracle", "--tasks", "toy-qa-v1", "--limit", "0"], "at least 1"),
+    (["run", "--model", "oracle", "--tasks", "toy-qa-v1", "--limit", "3", "--episodes", "3"],
+     "not both"),
+    (["run", "--model", "oracle"], "required"),
+    (["list", "taks"], "invalid choice"),
+    (["leaderboard", "/nonexistent/results"], "no such results path"),
+    (["compare", "/nonexistent/a", "/nonexistent/b"], "no such results path"),
+]
+
+
+@pytest.mark.parametrize("argv,needle", BAD, ids=[" ".join(a[:4]) + "…" for a, _ in BAD])
+def test_bad_input_is_one_line_and_exit_2(bad_task_dir, capsys, argv, needle):
+    code, _, err = _run(capsys, *argv)
+    assert code == 2
+    assert needle in _one_error_line(err)
+
+
+def test_rerun_with_other_seed_is_refused_and_keeps_files(toy_task, tmp_path, capsys):
+    out = str(tmp_path / "res")
+    assert _run(capsys, "run", "--model", "random", "--tasks", toy_task, "--out", out)[0] == 0
+    run_dir = tmp_path / "res" / f"random__{toy_task}"
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    code, _, err = _run(
+        capsys, "run", "--model", "random", "--tasks", toy_task, "--out", out, "--seed", "7"
+    )
+    assert code == 2
+    assert "different base_seed" in _one_error_line(err)
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
+
+
+def test_tampered_run_is_refused_by_leaderboard_and_compare(toy_task, tmp_path, capsys):
+    out = str(tmp_path / "res")
+    assert _run(capsys, "run", "--model", "oracle", "--tasks", toy_task, "--out", out)[0] == 0
+    samples = tmp_path / "res" / f"oracle__{toy_task}" / "samples.jsonl"
+    lines = samples.read_text().splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec["scores"]["accuracy"] = 0.0
+    samples.write_text(json.dumps(rec) + "\n" + "".join(lines[1:]))
+    code, _, err = _run(capsys, "leaderboard", out, "--out", str(tmp_path / "lb"))
+    assert code == 2
+    assert "samples.jsonl" in _one_error_line(err) and "tampered" in err
+    code, _, err = _run(capsys, "compare", out, out)
+    assert code == 2
+
+
+def test_run_prints_metrics_and_exit_0(toy_task, tmp_path, capsys):
+    code, out, _ = _run(
+        capsys, "run", "--model", "oracle", "--tasks", toy_task, "--out", str(tmp_path)
+    )
+    assert code == 0
+    assert "accuracy *" in out and "1.0000" in out
+
+
+def test_error_budget_exceeded_exit_1(toy_task, tmp_path, capsys):
+    code, _, err = _run(
+        capsys, "run", "--model", "flaky", "--model-args", "k=2", "--tasks", toy_task,
+        "--out", str(tmp_path), "--max-errors", "2",
+    )  # fmt: skip
+    assert code == 1
+    assert "error budget exceeded" in err
+
+
+def test_console_script_is_installed_and_light():
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys, cosmos3_eval.cli, cosmos3_eval.runner; "
+         "print(sorted(m for m in ('torch','mujoco','robosuite','ray','transformers') "
+         "if m in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert proc.stdout.strip() == "[]"
