@@ -40,7 +40,13 @@ class Registry:
         return name in self._entries
 
     def target(self, name: str) -> str:
-        """The ``"module:attr"`` string of an entry (raises UnknownNameError)."""
+        """The ``"module:attr"`` string of an entry (raises UnknownNameError).
+
+        A name that is itself ``"module:attr"`` refers to that object directly, so third-party
+        benchmarks and models work without registration (also in worker processes).
+        """
+        if name not in self._entries and ":" in name:
+            return name
         if name not in self._entries:
             raise unknown(self.kind, name, self._entries)
         return self._entries[name]
@@ -76,6 +82,8 @@ MODELS = Registry(
     {
         "random": "cosmos3_eval.models.baselines:RandomModel",
         "oracle": "cosmos3_eval.models.baselines:OracleModel",
+        "static": "cosmos3_eval.models.video_baselines:StaticVideoModel",
+        "const-velocity": "cosmos3_eval.models.video_baselines:ConstVelocityModel",
         "openai": "cosmos3_eval.models.openai_api:OpenAIChatModel",
         "vllm-omni": "cosmos3_eval.models.vllm_omni:VllmOmniModel",
         "openpi": "cosmos3_eval.models.openpi:OpenPIModel",
@@ -91,6 +99,8 @@ BENCHMARK_TYPES = Registry(
     {
         "physqa-sim": "cosmos3_eval.benchmarks.qa:PhysQASim",
         "qa-jsonl": "cosmos3_eval.benchmarks.qa:JsonlQA",
+        "physics-i2v": "cosmos3_eval.benchmarks.i2v:PhysicsI2V",
+        "robot-predict": "cosmos3_eval.benchmarks.world:RobotPredict",
     },
 )
 """Benchmark classes, referenced by the ``type:`` key of task files in ``tasks/``."""

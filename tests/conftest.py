@@ -16,10 +16,12 @@ def toy_task(tmp_path, monkeypatch):
     tasks = tmp_path / "tasks"
     tasks.mkdir()
     (tasks / "toy-qa-v1.yaml").write_text(
-        "task: toy-qa-v1\ntype: toy-qa\ndescription: toy\nconfig: {size: 40}\n"
+        "task: toy-qa-v1\ntype: toybench:ToyQA\ndescription: toy\nconfig: {size: 40}\n"
     )
     monkeypatch.setenv("COSMOS3_EVAL_TASKS", str(tasks))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    )
     BENCHMARK_TYPES.register("toy-qa", "toybench:ToyQA")
     MODELS.register("flaky", "toybench:FlakyModel")
     return "toy-qa-v1"

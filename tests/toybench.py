@@ -69,3 +69,19 @@ class FlakyModel:
             else:
                 out.append(TextOutput("ABCD"[r.seed % 4]))
         return out
+
+
+class SlowRandom:
+    """The ``random`` baseline, 50 ms per call: keeps shards in flight long enough to kill one."""
+
+    def __init__(self):
+        from cosmos3_eval.models.baselines import RandomModel
+
+        self._inner = RandomModel()
+        self.info = self._inner.info
+
+    def answer(self, requests):
+        import time
+
+        time.sleep(0.05)
+        return self._inner.answer(requests)
