@@ -112,7 +112,14 @@ def _print_metrics(run: Any) -> None:
     print(f"run: {run.run_dir}  ({run.n_new} new, {run.seconds:.1f}s)")
     for note in run.notes:
         print(f"note: {note}")
-    print(tabulate(rows, headers=["metric", "value", "stderr", "95% CI", "n"], tablefmt="github"))
+    print(
+        tabulate(
+            rows,
+            headers=["metric", "value", "stderr", "95% CI", "n"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -1,0 +1,53 @@
+"""SIGKILL a real `cosmos3-eval run` subprocess half-way, rerun it, compare with a clean run."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+CMD = [sys.executable, "-m", "cosmos3_eval.cli", "run", "--model", "random", "--tasks",
+       "physqa-sim-v1", "--limit", "48", "--batch-size", "4", "--seed", "3", "--no-progress"]  # fmt: skip
+
+
+def _records(out):
+    path = out / "random__physqa-sim-v1" / "samples.jsonl"
+    recs = [json.loads(x) for x in path.read_text().splitlines()]
+    for r in recs:
+        r.pop("latency_s")
+    return recs
+
+
+def _metrics(out):
+    return json.loads((out / "random__physqa-sim-v1" / "metrics.json").read_text())
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+    clean = tmp_path / "clean"
+    subprocess.run([*CMD, "--out", str(clean)], check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    kill_after = random.Random(os.getpid()).randint(6, 36)
+    proc = subprocess.Popen([*CMD, "--out", str(killed)], stderr=subprocess.DEVNULL)
+    samples = killed / "random__physqa-sim-v1" / "samples.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if samples.exists() and samples.read_bytes().count(b"\n") >= kill_after:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    n_before = samples.read_bytes().count(b"\n")
+    assert 0 < n_before < 48, "the kill must land mid-run"
+    assert not (killed / "random__physqa-sim-v1" / "metrics.json").exists()
+
+    rerun = subprocess.run([*CMD, "--out", str(killed)], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"({48 - n_before} new" in rerun.stdout or n_before == 48
+
+    assert _records(killed) == _records(clean)
+    assert _metrics(killed) == _metrics(clean)
+    manifest = json.loads((killed / "random__physqa-sim-v1" / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
