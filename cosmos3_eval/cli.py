@@ -166,6 +166,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _one_line(text: str, width: int = 90) -> str:
+    """The first sentence of a description, cut to ``width`` characters."""
+    first = " ".join(text.split()).split(". ")[0].split(": ")[0]
+    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
@@ -179,7 +185,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
             tf, _ = load_task_file(task_id)
             cls = BENCHMARK_TYPES.load(tf.type)
             version = task_id.rsplit("-v", 1)[1]
-            rows.append([task_id, version, cls.capability.value, tf.description.split("\n")[0]])
+            rows.append([task_id, version, cls.capability.value, _one_line(tf.description)])
         headers = ["task", "version", "capability", "description"]
     elif args.what == "models":
         for name in MODELS.names():
@@ -195,7 +201,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     else:
         for name in available_suites():
             s = load_suite(name)
-            rows.append([name, s.version, len(s.tasks), s.description.split("\n")[0]])
+            rows.append([name, s.version, len(s.tasks), _one_line(s.description)])
         headers = ["suite", "version", "tasks", "description"]
     print(tabulate(rows, headers=headers, tablefmt="simple"))
     return EXIT_OK

@@ -105,14 +105,19 @@ def make_renderer(model: Any, width: int, height: int) -> Any:
     apply_fast_settings(model, width, height)
     renderer = mujoco.Renderer(model, height=height, width=width)
     disable_costly_flags(renderer.scene)
+    if not _LIVE_HOOKED:
+        # atexit runs hooks last-in first-out: registering after mujoco's EGL import makes
+        # ours run first, so renderers close while their GL context still exists.
+        atexit.register(_close_renderers)
+        _LIVE_HOOKED.append(True)
     _LIVE.append(renderer)
     return renderer
 
 
 _LIVE: list[Any] = []
+_LIVE_HOOKED: list[bool] = []
 
 
-@atexit.register
 def _close_renderers() -> None:
     # Closing before interpreter teardown avoids EGL errors from __del__ at exit.
     while _LIVE:

@@ -1,0 +1,494 @@
+"""Understanding-QA benchmarks: simulator-generated (``physqa-sim``) and from files (``qa-jsonl``).
+
+Both score ``accuracy`` (1 / 0 per sample) with the reason in words, e.g.
+``"extracted 'B' (red), expected 'C' (blue)"``. An answer that cannot be extracted scores 0
+with its reason; it is not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from cosmos3_eval.answers import extract_choice, extract_number, format_number
+from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError, did_you_mean
+from cosmos3_eval.model import Capability
+from cosmos3_eval.scoring import MetricSpec, Score
+from cosmos3_eval.types import QARequest, TextOutput
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_QUESTION_TYPES = (
+    "count",
+    "colour",
+    "left_right",
+    "closer",
+    "size",
+    "moved",
+    "direction",
+    "topple",
+    "collide",
+)  # mirrors qa_scenes.QUESTION_TYPES without importing mujoco at config time
+
+
+def _output_text(output: Any) -> str:
+    if isinstance(output, TextOutput):
+        return output.text
+    if isinstance(output, str):
+        return output
+    raise ModelOutputError(f"expected a TextOutput, got {type(output).__name__}")
+
+
+def score_answer(text: str, choices: tuple[str, ...] | list[str] | None, answer: str) -> Scored:
+    """Score one text answer against a letter (multiple choice) or a number / short text.
+
+    Args:
+        text: The model's answer.
+        choices: The options, or ``None``.
+        answer: The correct letter (with choices), else the number or text as a string.
+    """
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    if choices:
+        want = _LETTERS.index(answer)
+        got = extract_choice(text, choices)
+        expected = f"'{answer}' ({choices[want]})"
+        if got is None:
+            reason = f"no answer extracted from {shown!r}, expected {expected}"
+            return Scored({"accuracy": Score(0.0, reason)}, {"text": text, "extracted": None})
+        ok = got == want
+        reason = f"extracted '{_LETTERS[got]}' ({choices[got]}), expected {expected}"
+        return Scored(
+            {"accuracy": Score(float(ok), reason)}, {"text": text, "extracted": _LETTERS[got]}
+        )
+    try:
+        target = float(answer)
+    except ValueError:
+        target = None
+    if target is not None:
+        value = extract_number(text)
+        if value is None:
+            reason = f"no number extracted from {shown!r}, expected {answer}"
+            return Scored({"accuracy": Score(0.0, reason)}, {"text": text, "extracted": None})
+        ok = math.isclose(value, target, rel_tol=1e-6, abs_tol=1e-9)
+        reason = f"extracted {format_number(value)}, expected {answer}"
+        return Scored(
+            {"accuracy": Score(float(ok), reason)},
+            {"text": text, "extracted": format_number(value)},
+        )
+    # Free-text answer: correct when the normalised answer is the normalised output or appears
+    # in it as whole words.
+    norm = " ".join(answer.lower().split())
+    said = " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+    want_words = " ".join("".join(c if c.isalnum() else " " for c in norm).split())
+    ok = bool(want_words) and f" {want_words} " in f" {said} "
+    reason = f"{'found' if ok else 'did not find'} {answer!r} in {shown!r}"
+    return Scored({"accuracy": Score(float(ok), reason)}, {"text": text, "extracted": None})
+
+
+# ------------------------------------------------------------------------------ physqa-sim
+
+
+class PhysQAConfig(StrictConfig):
+    """Config of ``physqa-sim``.
+
+    Attributes:
+        width: Image width in pixels.
+        height: Image height in pixels.
+        video_frames: Frames per video question (8-16).
+        question_types: Question types to draw from (default: all).
+        cache_size: Generated questions kept in memory (no pixels), so ``request`` need not
+            re-run the rejection sampling ``sample`` did.
+    """
+
+    width: int = Field(224, ge=32, le=1024)
+    height: int = Field(224, ge=32, le=1024)
+    video_frames: int = Field(12, ge=8, le=16)
+    question_types: tuple[str, ...] = _QUESTION_TYPES
+    cache_size: int = Field(256, ge=0, le=100_000)
+
+    @field_validator("question_types")
+    @classmethod
+    def _known_types(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one question type")
+        for t in v:
+            if t not in _QUESTION_TYPES:
+                raise ValueError(
+                    f"unknown question type '{t}'{did_you_mean(t, _QUESTION_TYPES)}; "
+                    f"known: {', '.join(_QUESTION_TYPES)}"
+                )
+        if len(set(v)) != len(v):
+            raise ValueError("question types repeat")
+        return v
+
+
+class PhysQASim(StaticBenchmark):
+    """Physical-understanding QA about seeded MuJoCo scenes and rollouts.
+
+    A sample's question type is drawn from its seed among ``question_types``; its scene,
+    question and answer come from :func:`cosmos3_eval.sim.qa_scenes.generate`. Only the
+    question, choices and answer are stored; ``request`` re-renders the media from the seed.
+    """
+
+    type_name: ClassVar[str] = "physqa-sim"
+    capability: ClassVar[Capability] = Capability.ANSWER
+    Config: ClassVar[type[StrictConfig]] = PhysQAConfig
+    main_metric: ClassVar[str] = "accuracy"
+    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (
+        MetricSpec("accuracy", ci="bootstrap", description="share of correct answers"),
+    )
+    default_size: ClassVar[int] = 500
+
+    def __init__(self, task_id: str, config: StrictConfig, task_dir: Path):
+        super().__init__(task_id, config, task_dir)
+        self.cfg: PhysQAConfig = config  # type: ignore[assignment]
+        self._cache: OrderedDict[int, Any] = OrderedDict()
+        self._renderer: Any = None
+
+    def question_type(self, seed: int) -> str:
+        """The question type of the sample with this seed."""
+        types = self.cfg.question_types
+        return types[int(np.random.default_rng([seed, 7919]).integers(len(types)))]
+
+    def question(self, seed: int) -> Any:
+        """The generated :class:`~cosmos3_eval.sim.qa_scenes.Question` for a seed (cached)."""
+        if seed in self._cache:
+            self._cache.move_to_end(seed)
+            return self._cache[seed]
+        from cosmos3_eval.sim.qa_scenes import generate
+
+        q = generate(seed, self.question_type(seed))
+        if self.cfg.cache_size:
+            self._cache[seed] = q
+            while len(self._cache) > self.cfg.cache_size:
+                self._cache.popitem(last=False)
+        return q
+
+    def sample(self, index: int, seed: int) -> Sample:
+        """Generate the question (physics only, no pixels)."""
+        q = self.question(seed)
+        answer = _LETTERS[q.answer_index] if q.choices is not None else str(q.answer_number)
+        data = {
+            "seed": seed,
+            "question": q.text,
+            "choices": list(q.choices) if q.choices is not None else None,
+            "answer": answer,
+            "media": "video" if q.is_video else "image",
+        }
+        return Sample(sample_id(self.task_id, index), index, seed, q.qtype, data)
+
+    def scene_renderer(self) -> Any:
+        """The benchmark's single renderer (created on first use)."""
+        if self._renderer is None:
+            from cosmos3_eval.sim.qa_scenes import SceneRenderer
+
+            self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
+        return self._renderer
+
+    def request(self, sample: Sample, privileged: bool) -> QARequest:
+        """Render the sample's image or video and build the request."""
+        q = self.question(sample.seed)
+        renderer = self.scene_renderer()
+        choices = tuple(sample.data["choices"]) if sample.data["choices"] is not None else None
+        common = {
+            "id": sample.id,
+            "question": sample.data["question"],
+            "choices": choices,
+            "seed": sample.seed,
+            "privileged": {"answer": sample.data["answer"]} if privileged else None,
+        }
+        if q.is_video:
+            frames = self.cfg.video_frames
+            video = renderer.video(q.scene, frames)
+            return QARequest(video=video, fps=(frames - 1) / q.scene.video_span, **common)
+        return QARequest(images=(renderer.image(q.scene),), **common)
+
+    def score(self, sample: Sample, request: QARequest, output: Any) -> Scored:
+        """Extract the answer and compare it with the simulator's."""
+        return score_answer(_output_text(output), sample.data["choices"], sample.data["answer"])
+
+    def save_media(
+        self, sample: Sample, request: QARequest, output: Any, out_dir: Path
+    ) -> str | None:
+        """Write the question's image (PNG) or video (GIF)."""
+        return _save_request_media(sample, request, out_dir)
+
+    def provenance(self) -> dict[str, Any]:
+        """Renderer facts and the sizes that can move a score."""
+        from cosmos3_eval.sim import qa_scenes
+        from cosmos3_eval.sim.render import render_provenance
+
+        return {
+            "render": render_provenance(),
+            "width": self.cfg.width,
+            "height": self.cfg.height,
+            "video_frames": self.cfg.video_frames,
+            "physics_timestep": qa_scenes.TIMESTEP,
+            "fovy": qa_scenes.FOVY,
+        }
+
+    def close(self) -> None:
+        """Release the renderer."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self._cache.clear()
+
+
+def _save_request_media(sample: Sample, request: QARequest, out_dir: Path) -> str | None:
+    import imageio.v3 as iio
+
+    stem = sample.id.replace("/", "_")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if request.video is not None:
+        name = f"{stem}.gif"
+        fps = request.fps or 8.0
+        iio.imwrite(out_dir / name, request.video, duration=1000.0 / fps, loop=0)
+        return name
+    if request.images:
+        name = f"{stem}.png"
+        iio.imwrite(out_dir / name, request.images[0])
+        return name
+    return None
+
+
+# -------------------------------------------------------------------------------- qa-jsonl
+
+
+class JsonlQAConfig(StrictConfig):
+    """Config of ``qa-jsonl``.
+
+    Attributes:
+        data: The JSONL file, relative to the task file's folder.
+        media_root: The folder media paths are relative to (and may not leave), relative to
+            the task file's folder.
+        fps: Frame rate reported for videos given as frame folders.
+    """
+
+    data: str
+    media_root: str
+    fps: float = Field(8.0, gt=0)
+
+
+_ITEM_FIELDS = {"id", "question", "choices", "answer", "category", "image", "video", "fps"}
+_REQUIRED = ("id", "question", "answer")
+_IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+_VIDEO_EXT = (".mp4", ".gif", ".webm", ".avi", ".mov")
+
+
+class JsonlQA(StaticBenchmark):
+    """Questions from a local JSONL file plus a media folder.
+
+    Each line is an object with ``id``, ``question``, ``answer`` (required), ``choices``
+    (optional list; then ``answer`` is a letter or one of the choices), ``category``,
+    ``image`` (a path or list of paths), ``video`` (a video file or a folder of PNG frames)
+    and ``fps``. Media paths are relative to ``media_root`` and may not leave it. The whole
+    file is validated when the benchmark is built, so a bad line stops the run before it
+    starts, naming the file and line.
+    """
+
+    type_name: ClassVar[str] = "qa-jsonl"
+    capability: ClassVar[Capability] = Capability.ANSWER
+    Config: ClassVar[type[StrictConfig]] = JsonlQAConfig
+    main_metric: ClassVar[str] = "accuracy"
+    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (
+        MetricSpec("accuracy", ci="bootstrap", description="share of correct answers"),
+    )
+
+    def __init__(self, task_id: str, config: StrictConfig, task_dir: Path):
+        super().__init__(task_id, config, task_dir)
+        self.cfg: JsonlQAConfig = config  # type: ignore[assignment]
+        self.data_path = (task_dir / self.cfg.data).resolve()
+        self.media_root = (task_dir / self.cfg.media_root).resolve()
+        if not self.media_root.is_dir():
+            raise ConfigError(f"{task_id}: media_root '{self.cfg.media_root}' is not a folder")
+        self.items = self._load()
+
+    def _load(self) -> list[dict[str, Any]]:
+        try:
+            lines = self.data_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError as exc:
+            raise DataError(f"data file not found: {self.data_path}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot read {self.data_path}: {exc}") from exc
+        items, seen = [], set()
+        for lineno, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            item = self._parse(line, f"{self.data_path}:{lineno}")
+            if item["id"] in seen:
+                raise DataError(f"{self.data_path}:{lineno}: duplicate id '{item['id']}'")
+            seen.add(item["id"])
+            items.append(item)
+        if not items:
+            raise DataError(f"{self.data_path}: no items")
+        return items
+
+    def _media_path(self, rel: Any, where: str) -> Path:
+        if not isinstance(rel, str) or not rel:
+            raise DataError(f"{where}: a media path must be a non-empty string")
+        p = Path(rel)
+        if p.is_absolute() or ".." in p.parts:
+            raise DataError(f"{where}: media path '{rel}' must stay inside {self.media_root}")
+        full = (self.media_root / p).resolve()  # resolves symlinks: an escaping link is caught
+        if not full.is_relative_to(self.media_root):
+            raise DataError(f"{where}: media path '{rel}' leaves {self.media_root} (symlink)")
+        if not full.exists():
+            raise DataError(f"{where}: media file not found: {full}")
+        return full
+
+    def _parse(self, line: str, where: str) -> dict[str, Any]:
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: malformed JSON ({exc.msg})") from exc
+        if not isinstance(raw, dict):
+            raise DataError(f"{where}: expected a JSON object")
+        for key in raw:
+            if key not in _ITEM_FIELDS:
+                hint = did_you_mean(key, sorted(_ITEM_FIELDS))
+                raise DataError(f"{where}: unknown field '{key}'{hint}")
+        for key in _REQUIRED:
+            if key not in raw:
+                raise DataError(f"{where}: missing field '{key}'")
+        if not isinstance(raw["id"], (str, int)) or not isinstance(raw["question"], str):
+            raise DataError(f"{where}: 'id' must be a string and 'question' a string")
+        if "image" not in raw and "video" not in raw:
+            raise DataError(f"{where}: needs 'image' and/or 'video'")
+        choices = raw.get("choices")
+        answer = raw["answer"]
+        if choices is not None:
+            if (
+                not isinstance(choices, list)
+                or not 2 <= len(choices) <= 26
+                or not all(isinstance(c, str) and c for c in choices)
+            ):
+                raise DataError(f"{where}: 'choices' must be a list of 2-26 non-empty strings")
+            if isinstance(answer, str) and answer in choices:
+                answer = _LETTERS[choices.index(answer)]
+            elif not (isinstance(answer, str) and answer in _LETTERS[: len(choices)]):
+                raise DataError(
+                    f"{where}: 'answer' must be a choice letter A-{_LETTERS[len(choices) - 1]} "
+                    "or one of the choices"
+                )
+        elif isinstance(answer, bool) or not isinstance(answer, (str, int, float)):
+            raise DataError(f"{where}: 'answer' must be a string or a number")
+        else:
+            answer = format_number(float(answer)) if not isinstance(answer, str) else answer
+        images = raw.get("image", [])
+        images = [images] if isinstance(images, str) else images
+        if not isinstance(images, list):
+            raise DataError(f"{where}: 'image' must be a path or a list of paths")
+        for rel in images:
+            path = self._media_path(rel, where)
+            if not path.is_file() or path.suffix.lower() not in _IMAGE_EXT:
+                raise DataError(f"{where}: '{rel}' is not an image file ({', '.join(_IMAGE_EXT)})")
+        video = raw.get("video")
+        if video is not None:
+            path = self._media_path(video, where)
+            if path.is_dir():
+                if not any(path.glob("*.png")):
+                    raise DataError(f"{where}: video folder '{video}' holds no PNG frames")
+            elif path.suffix.lower() not in _VIDEO_EXT:
+                raise DataError(f"{where}: '{video}' is not a video ({', '.join(_VIDEO_EXT)})")
+        category = raw.get("category", "all")
+        fps = raw.get("fps", self.cfg.fps)
+        if not isinstance(category, str) or not isinstance(fps, (int, float)) or fps <= 0:
+            raise DataError(f"{where}: 'category' must be a string and 'fps' a positive number")
+        return {
+            "item_id": str(raw["id"]),
+            "id": str(raw["id"]),
+            "question": raw["question"],
+            "choices": choices,
+            "answer": answer,
+            "category": category,
+            "image": images,
+            "video": video,
+            "fps": float(fps),
+        }
+
+    def num_samples(self) -> int:
+        """The number of items in the file."""
+        return len(self.items)
+
+    def sample(self, index: int, seed: int) -> Sample:
+        """The item on the ``index``-th non-empty line."""
+        if not 0 <= index < len(self.items):
+            raise DataError(f"{self.task_id}: no item {index} (the file has {len(self.items)})")
+        item = self.items[index]
+        data = {k: item[k] for k in ("item_id", "question", "choices", "answer", "image", "video")}
+        return Sample(sample_id(self.task_id, index), index, seed, item["category"], data)
+
+    def _read_image(self, rel: str) -> np.ndarray:
+        import imageio.v3 as iio
+
+        return _rgb(iio.imread(self._media_path(rel, self.task_id)), rel)
+
+    def _read_video(self, rel: str) -> np.ndarray:
+        import imageio.v3 as iio
+
+        path = self._media_path(rel, self.task_id)
+        if path.is_dir():
+            frames = [_rgb(iio.imread(p), str(p)) for p in sorted(path.glob("*.png"))]
+        else:
+            frames = [_rgb(f, rel) for f in iio.imread(path, index=None)]
+        if len({f.shape for f in frames}) != 1:
+            raise DataError(f"{self.task_id}: frames of video '{rel}' differ in size")
+        return np.stack(frames)
+
+    def request(self, sample: Sample, privileged: bool) -> QARequest:
+        """Read the item's media and build the request."""
+        item = self.items[sample.index]
+        images = tuple(self._read_image(rel) for rel in item["image"])
+        video = self._read_video(item["video"]) if item["video"] is not None else None
+        return QARequest(
+            id=sample.id,
+            question=item["question"],
+            images=images,
+            video=video,
+            choices=tuple(item["choices"]) if item["choices"] is not None else None,
+            seed=sample.seed,
+            fps=item["fps"] if video is not None else None,
+            privileged={"answer": item["answer"]} if privileged else None,
+        )
+
+    def score(self, sample: Sample, request: QARequest, output: Any) -> Scored:
+        """Extract the answer and compare it with the file's."""
+        return score_answer(_output_text(output), sample.data["choices"], sample.data["answer"])
+
+    def save_media(
+        self, sample: Sample, request: QARequest, output: Any, out_dir: Path
+    ) -> str | None:
+        """Write the item's first image (PNG) or its video (GIF)."""
+        return _save_request_media(sample, request, out_dir)
+
+    def provenance(self) -> dict[str, Any]:
+        """The data file and its sha256 (a changed file changes the scores)."""
+        import hashlib
+
+        return {
+            "data": str(self.data_path),
+            "data_sha256": hashlib.sha256(self.data_path.read_bytes()).hexdigest(),
+            "items": len(self.items),
+        }
+
+
+def _rgb(arr: np.ndarray, where: str) -> np.ndarray:
+    """Any decoded image as ``uint8 (H, W, 3)``."""
+    arr = np.asarray(arr)
+    if arr.dtype != np.uint8:
+        if np.issubdtype(arr.dtype, np.integer) and arr.max(initial=0) > 255:
+            arr = (arr / 257).astype(np.uint8)  # 16-bit PNG
+        else:
+            arr = arr.astype(np.uint8)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise DataError(f"{where}: unsupported image shape {arr.shape}")
+    return np.ascontiguousarray(arr[..., :3])
