@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -160,10 +161,52 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         model_placement=args.model_placement,
     )
-    runs = evaluate(args.model, model_args, tasks, options, skip_unsupported=bool(args.suite))
-    for run in runs:
-        _print_metrics(run)
+    for label, sweep_args in _expand_sweep(args.model, model_args, args.label):
+        opts = replace(options, label=label) if label else options
+        runs = evaluate(args.model, sweep_args, tasks, opts, skip_unsupported=bool(args.suite))
+        for run in runs:
+            _print_metrics(run)
     return EXIT_OK
+
+
+def _expand_sweep(
+    model: str, model_args: dict[str, Any], label: str | None
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """Expand a glob in a model arg (``checkpoint=ckpts/step_*.safetensors``) into a sweep.
+
+    Each match runs as its own model into its own run directory, labelled ``MODEL@step_N``.
+    The step is parsed from the file name (``step_N``) or, failing that, read from a
+    ``steps.json`` (``{"file name": step}``) beside the checkpoints.
+    """
+    import glob
+    import json
+
+    from cosmos3_eval.report.sweep import parse_step
+
+    globbed = [k for k, v in model_args.items() if isinstance(v, str) and glob.has_magic(v)]
+    if not globbed:
+        return [(label, model_args)]
+    if len(globbed) > 1:
+        raise UserError(f"only one --model-args value may be a glob, got {', '.join(globbed)}")
+    key = globbed[0]
+    matches = sorted(glob.glob(model_args[key]))
+    if not matches:
+        raise UserError(f"--model-args {key}={model_args[key]} matches no file")
+    out = []
+    for path in matches:
+        step = parse_step(Path(path).name)
+        if step is None:
+            steps_file = Path(path).parent / "steps.json"
+            try:
+                step = int(json.loads(steps_file.read_text())[Path(path).name])
+            except (OSError, KeyError, ValueError, TypeError):
+                raise UserError(
+                    f"cannot tell the training step of {path}: name it step_N or list it in "
+                    f"{steps_file}"
+                ) from None
+        out.append((step, path))
+    out.sort()
+    return [(f"{label or model}@step_{step}", {**model_args, key: p}) for step, p in out]
 
 
 def _one_line(text: str, width: int = 90) -> str:

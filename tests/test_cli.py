@@ -127,3 +127,30 @@ def test_console_script_is_installed_and_light():
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert proc.stdout.strip() == "[]"
+
+
+def test_checkpoint_glob_runs_a_sweep_with_steps(toy_task, tmp_path, capsys):
+    ckpts = tmp_path / "ckpts"
+    ckpts.mkdir()
+    for step, skill in [(100, 0.2), (2000, 0.9), (300, 0.5)]:
+        (ckpts / f"step_{step}.json").write_text(json.dumps({"skill": skill}))
+    (ckpts / "final.json").write_text(json.dumps({"skill": 1.0}))
+    out = tmp_path / "sweep"
+    code, _, err = _run(
+        capsys, "run", "--model", "toybench:CkptModel", "--tasks", toy_task, "--out", str(out),
+        "--model-args", f"checkpoint={ckpts}/step_*.json",
+    )  # fmt: skip
+    assert code == 0, err
+    acc = {}
+    for step in (100, 300, 2000):
+        m = json.loads(
+            (out / f"toybench_CkptModel@step_{step}__{toy_task}/metrics.json").read_text()
+        )
+        acc[step] = m["metrics"]["accuracy"]["value"]
+    assert acc[100] < acc[300] < acc[2000]
+    # A checkpoint whose step cannot be told is a user error.
+    code, _, err = _run(
+        capsys, "run", "--model", "toybench:CkptModel", "--tasks", toy_task, "--out", str(out),
+        "--model-args", f"checkpoint={ckpts}/*.json",
+    )  # fmt: skip
+    assert code == 2 and "final.json" in _one_error_line(err)

@@ -85,3 +85,21 @@ class SlowRandom:
 
         time.sleep(0.05)
         return self._inner.answer(requests)
+
+
+class CkptModel:
+    """Reads a 'checkpoint' (a JSON file {"skill": p}) and answers right on a fraction p."""
+
+    def __init__(self, checkpoint: str):
+        import json
+
+        self.skill = float(json.loads(open(checkpoint).read())["skill"])
+        self.info = ModelInfo(name="ckpt", params={"checkpoint": checkpoint})
+
+    def answer(self, requests):
+        out = []
+        for r in requests:
+            right = "ABCD"[r.seed % 4]
+            good = (r.seed // 7) % 100 < self.skill * 100
+            out.append(TextOutput(right if good else "ABCD"[(r.seed + 1) % 4]))
+        return out
