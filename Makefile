@@ -22,6 +22,7 @@ install: gl $(BIN)/python
 	$(BIN)/pip install -q -e ".[sim]"
 
 install-test: gl $(BIN)/python
+	@scripts/check_browser.sh
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[test]"
 

@@ -73,7 +73,8 @@ class VerifiedRun:
 
     @property
     def label(self) -> str:
-        return self.path.name.rsplit("__", 1)[0]
+        """The model label the run was made under (the raw string, not the dir name)."""
+        return self.manifest.get("label") or self.path.name.rsplit("__", 1)[0]
 
 
 def verify_run(run: RunDir) -> VerifiedRun:
@@ -282,6 +283,9 @@ def build_leaderboard(
     files[2].write_text(
         json.dumps({"title": schema.title, "rows": csv_rows}, indent=2, default=str) + "\n"
     )
+    from cosmos3_eval.report.html import write_leaderboard_html
+
+    files.append(write_leaderboard_html(rows, schema, out))
     return Leaderboard(rows=rows, markdown=md_table, files=files)
 
 

@@ -141,6 +141,7 @@ def _identity(bench: Benchmark, model: Any, options: RunOptions) -> dict[str, An
 def _manifest(bench: Benchmark, model: Any, options: RunOptions, n: int) -> dict[str, Any]:
     return {
         "created_at": now_iso(),
+        "label": options.label or model.info.name,
         "model": model.info.to_json(),
         "task": {
             "id": bench.task_id,
