@@ -5,9 +5,9 @@ two-checkpoint sweep on physqa-sim-v1 / qa-sample-v1); the report is written by 
 Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package.
 """
 
-import os
 import functools
 import http.server
+import os
 import shutil
 import tempfile
 import threading
