@@ -81,10 +81,22 @@ class RandomModel:
 
 
 class OracleModel:
-    """Returns the privileged ground truth attached to each request."""
+    """Returns the privileged ground truth attached to each request.
 
-    def __init__(self) -> None:
-        self.info = ModelInfo(name="oracle", privileged=True)
+    Args:
+        degrade: A controlled degradation for testing comparisons and gates (0 = perfect).
+            With probability ``degrade`` (drawn from the request seed) an answer is replaced
+            by a random choice, an image or video by the ``random`` baseline's noise; actions
+            get Gaussian noise of standard deviation ``degrade`` (in normalised units).
+    """
+
+    def __init__(self, degrade: float = 0.0) -> None:
+        if not 0.0 <= float(degrade) <= 1.0:
+            raise ValueError(f"degrade must be in [0, 1], got {degrade}")
+        self.degrade = float(degrade)
+        params = {"degrade": self.degrade} if self.degrade else {}
+        self.info = ModelInfo(name="oracle", privileged=True, params=params)
+        self._noise = RandomModel()
 
     @staticmethod
     def _truth(request: object, key: str) -> object:
@@ -93,21 +105,47 @@ class OracleModel:
             raise RuntimeError(f"oracle: the benchmark attached no privileged '{key}'")
         return priv[key]
 
+    def _spoiled(self, seed: int) -> bool:
+        # A separate stream (salt 7) from the random baseline's, so degradation is independent
+        # of the noise that replaces the output.
+        return self.degrade > 0 and request_rng(seed, 7).random() < self.degrade
+
     def answer(self, requests: list[QARequest]) -> list[TextOutput]:
         """The correct answer text (``privileged["answer"]``)."""
-        return [TextOutput(str(self._truth(r, "answer"))) for r in requests]
+        return [
+            self._noise.answer([r])[0]
+            if self._spoiled(r.seed)
+            else TextOutput(str(self._truth(r, "answer")))
+            for r in requests
+        ]
 
     def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput]:
         """The true render of the prompt's scene (``privileged["image"]``)."""
-        return [ImageOutput(np.asarray(self._truth(r, "image"))) for r in requests]
+        return [
+            self._noise.generate_images([r])[0]
+            if self._spoiled(r.seed)
+            else ImageOutput(np.asarray(self._truth(r, "image")))
+            for r in requests
+        ]
 
     def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput]:
         """The true simulated video (``privileged["video"]``)."""
-        return [VideoOutput(np.asarray(self._truth(r, "video"))) for r in requests]
+        return [
+            self._noise.generate_videos([r])[0]
+            if self._spoiled(r.seed)
+            else VideoOutput(np.asarray(self._truth(r, "video")))
+            for r in requests
+        ]
 
     def act(self, requests: list[ActRequest]) -> list[ActionChunk]:
         """The scripted expert's chunk on privileged state (``privileged["actions"]``)."""
-        return [
-            ActionChunk(np.asarray(self._truth(r, "actions"), dtype=np.float32))
-            for r in requests
-        ]
+        out = []
+        for r in requests:
+            actions = np.asarray(self._truth(r, "actions"), dtype=np.float32)
+            if self.degrade > 0:
+                noise = request_rng(r.seed, r.step, 7).normal(0, self.degrade, actions.shape)
+                actions = (actions + noise).astype(np.float32)
+                if r.action_spec is not None:
+                    actions = np.clip(actions, r.action_spec.low, r.action_spec.high)
+            out.append(ActionChunk(actions))
+        return out
