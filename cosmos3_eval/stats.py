@@ -194,3 +194,38 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+def stratified_mean(
+    groups: Sequence[Sequence[float] | np.ndarray], seed: int = 0, n_boot: int = 2000
+) -> tuple[float, float, tuple[float, float]]:
+    """Mean of group means (e.g. GenEval's mean over skills) with stderr and a stratified CI.
+
+    Each group is resampled within itself, so every bootstrap replicate has every group; for
+    0/1 data a group's resampled mean is drawn exactly as Binomial(n_k, p_k) / n_k.
+
+    Args:
+        groups: Per-group values (empty groups are ignored).
+        seed: RNG seed.
+        n_boot: Number of resamples.
+
+    Returns:
+        (value, stderr, 95 % CI).
+    """
+    present = [np.asarray(g, np.float64) for g in groups if len(g)]
+    if not present:
+        return float("nan"), float("nan"), (float("nan"), float("nan"))
+    k = len(present)
+    value = float(np.mean([g.mean() for g in present]))
+    var = sum(float(g.var(ddof=1)) / g.size if g.size > 1 else 0.0 for g in present)
+    stderr = math.sqrt(var) / k
+    rng = np.random.default_rng(seed)
+    boot = np.zeros(n_boot)
+    for g in present:
+        if _is_binary(g):
+            boot += rng.binomial(g.size, g.mean(), size=n_boot) / g.size
+        else:
+            boot += g[rng.integers(0, g.size, size=(n_boot, g.size))].mean(axis=1)
+    boot /= k
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return value, stderr, (float(lo), float(hi))

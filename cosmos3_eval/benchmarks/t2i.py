@@ -238,26 +238,13 @@ def overall_metric(
         if cat in per:
             ok = r.get("error") is None and "score" in (r.get("scores") or {})
             per[cat].append(float(r["scores"]["score"]) if ok else 0.0)
-    present = {s: np.asarray(v) for s, v in per.items() if v}
-    n = sum(v.size for v in present.values())
+    from cosmos3_eval.stats import stratified_mean
+
+    present = [v for v in per.values() if v]
     if not present:
         return MetricValue(None, None, None, 0)
-    means = np.array([v.mean() for v in present.values()])
-    value = float(means.mean())
-    k = len(present)
-    var = sum(float(v.var(ddof=1)) / v.size if v.size > 1 else 0.0 for v in present.values())
-    stderr = float(np.sqrt(var) / k)
-    rng = np.random.default_rng(derive_seed(task_id, -2, 0))
-    n_boot = 2000
-    boot = np.zeros(n_boot)
-    for v in present.values():
-        if np.all((v == 0.0) | (v == 1.0)):
-            boot += rng.binomial(v.size, v.mean(), size=n_boot) / v.size
-        else:
-            boot += v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
-    boot /= k
-    lo, hi = np.quantile(boot, [0.025, 0.975])
-    return MetricValue(value, stderr, (float(lo), float(hi)), n)
+    value, stderr, ci = stratified_mean(present, seed=derive_seed(task_id, -2, 0))
+    return MetricValue(value, stderr, ci, sum(len(v) for v in present))
 
 
 def verdict_tile(image: np.ndarray, prompt: str, ok: bool, reason: str) -> np.ndarray:
