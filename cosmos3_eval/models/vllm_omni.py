@@ -1,0 +1,205 @@
+"""``vllm-omni``: a generator behind vLLM-Omni's HTTP endpoints (or ``cosmos3-eval serve``).
+
+Wire format (what this adapter sends and what ``serve --protocol vllm-omni`` answers):
+
+``POST /v1/images/generations`` (JSON, the OpenAI images API)
+    request ``{"model", "prompt", "n": 1, "size": "WxH", "response_format": "b64_json",
+    "seed"}`` (plus ``"style"`` when the request has one); response
+    ``{"created", "data": [{"b64_json": <PNG or JPEG base64>}]}``.
+
+``POST /v1/videos/sync`` (``multipart/form-data``, as vLLM-Omni)
+    fields ``model, prompt, width, height, num_frames, fps, seed`` and the file
+    ``input_reference`` (PNG of the first conditioning frame). cosmos3-eval extensions, sent
+    only when used: file ``conditioning_video`` (lossless MP4 of all K > 1 conditioning
+    frames) and fields ``actions`` (JSON list of lists, ``(T - 1, A)``) and ``action_format``.
+    The response body is the raw video (``video/mp4``; GIF is accepted too).
+
+Every response is validated: decodable media, the requested size and frame count; otherwise
+that sample records a :class:`~cosmos3_eval.errors.ModelOutputError`. Transport faults follow
+the shared retry policy (:mod:`cosmos3_eval.models.http_retry`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
+from cosmos3_eval.media import (
+    b64decode,
+    check_image,
+    check_video,
+    decode_image,
+    decode_video,
+    encode_image,
+    encode_video,
+)
+from cosmos3_eval.model import ModelInfo
+from cosmos3_eval.models.http_retry import (
+    RetryPolicy,
+    Verdict,
+    call_with_retry,
+    map_concurrent,
+    parse_retry_after,
+    public_params,
+    retryable_status,
+)
+from cosmos3_eval.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
+
+
+class HTTPStatusFault(Exception):
+    """A non-2xx response (kept separate from httpx's so the classifier sees the headers)."""
+
+    def __init__(self, status: int, body: str, headers: dict[str, str]):
+        super().__init__(f"HTTP {status}: {body[:200]}")
+        self.status = status
+        self.headers = headers
+
+
+def classify_httpx_error(exc: BaseException) -> Verdict:
+    """Retry 429 (with its Retry-After), 5xx, timeouts and dropped connections."""
+    import httpx
+
+    if isinstance(exc, HTTPStatusFault):
+        return Verdict(retryable_status(exc.status), parse_retry_after(exc.headers))
+    if isinstance(exc, httpx.TransportError):  # timeouts, connect errors, dropped connections
+        return Verdict(True)
+    return Verdict(False)
+
+
+class VllmOmniModel:
+    """Generates images and videos over vLLM-Omni's HTTP API.
+
+    Args:
+        base_url: Server root, e.g. ``http://127.0.0.1:8091`` (``/v1/...`` is appended).
+        model: Served model name sent in each request.
+        api_key_env: Name of the environment variable holding a bearer token, if any.
+        max_concurrency: Requests in flight at once.
+        timeout: Per-request timeout in seconds (video generation is slow: set it high).
+        max_retries: Retries per request (429, 5xx, timeouts, dropped connections).
+        backoff: First retry delay in seconds (doubles each retry, plus jitter).
+        max_backoff: Cap on one delay, including a server's Retry-After.
+        revision: Free-form revision recorded in the manifest.
+    """
+
+    transport_params = ("max_concurrency", "timeout", "max_retries", "backoff", "max_backoff")
+    """Args that change how requests travel, never what comes back (kept out of cache keys)."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8091",
+        model: str = "default",
+        api_key_env: str | None = None,
+        max_concurrency: int = 4,
+        timeout: float = 600.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        revision: str = "",
+    ):
+        import os
+
+        import httpx
+
+        if max_concurrency < 1 or timeout <= 0 or max_retries < 0:
+            raise ConfigError("vllm-omni: need max_concurrency >= 1, timeout > 0, max_retries >= 0")
+        headers = {}
+        if api_key_env:
+            if api_key_env not in os.environ:
+                raise UserError(f"vllm-omni: environment variable '{api_key_env}' is not set")
+            headers["Authorization"] = f"Bearer {os.environ[api_key_env]}"
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_concurrency),
+        )
+        self.model = model
+        self.max_concurrency = int(max_concurrency)
+        self.policy = RetryPolicy(int(max_retries), float(backoff), float(max_backoff))
+        params = public_params(
+            {
+                "base_url": base_url,
+                "model": model,
+                "api_key_env": api_key_env,
+                "max_concurrency": max_concurrency,
+                "timeout": timeout,
+                "max_retries": max_retries,
+            }
+        )
+        self.info = ModelInfo(name="vllm-omni", revision=revision or model, params=params)
+
+    def __repr__(self) -> str:
+        return f"VllmOmniModel(base_url={self._client.base_url!s}, model={self.model!r})"
+
+    def _post(self, path: str, request_id: str, **kwargs: Any) -> Any:
+        def attempt() -> Any:
+            resp = self._client.post(path, headers={"X-Request-Id": request_id}, **kwargs)
+            if resp.status_code >= 400:
+                raise HTTPStatusFault(resp.status_code, resp.text, dict(resp.headers))
+            return resp
+
+        return call_with_retry(attempt, self.policy, classify_httpx_error)
+
+    def _image(self, r: T2IRequest) -> ImageOutput:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "prompt": r.prompt,
+            "n": 1,
+            "size": f"{r.width}x{r.height}",
+            "response_format": "b64_json",
+            "seed": int(r.seed),
+        }
+        if r.style:
+            body["style"] = r.style
+        resp = self._post("/v1/images/generations", r.id, json=body)
+        try:
+            payload = resp.json()
+            b64 = payload["data"][0]["b64_json"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ModelOutputError(
+                f"vllm-omni: malformed images response ({type(exc).__name__}: {exc})"
+            ) from exc
+        image = decode_image(b64decode(b64, "b64_json image"), "generated image")
+        return ImageOutput(check_image(image, r.width, r.height, "generated image"))
+
+    def _video(self, r: I2VRequest) -> VideoOutput:
+        frames = r.frames
+        k, h, w = frames.shape[:3]
+        data: dict[str, str] = {
+            "model": self.model,
+            "prompt": r.prompt,
+            "width": str(w),
+            "height": str(h),
+            "num_frames": str(r.num_frames),
+            "fps": repr(float(r.fps)),
+            "seed": str(int(r.seed)),
+        }
+        files: dict[str, tuple[str, bytes, str]] = {
+            "input_reference": ("frame0.png", encode_image(frames[0]), "image/png")
+        }
+        if k > 1:
+            files["conditioning_video"] = (
+                "conditioning.mp4",
+                encode_video(frames, fps=r.fps, lossless=True),
+                "video/mp4",
+            )
+        if r.actions is not None:
+            data["actions"] = json.dumps(r.actions.astype(float).tolist())
+            if r.action_format:
+                data["action_format"] = r.action_format
+        resp = self._post("/v1/videos/sync", r.id, data=data, files=files)
+        video = decode_video(resp.content, "generated video")
+        return VideoOutput(check_video(video, r.num_frames, w, h, "generated video"))
+
+    def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput | Exception]:
+        """One ``/v1/images/generations`` call per request, ``max_concurrency`` at a time."""
+        return map_concurrent(self._image, requests, self.max_concurrency)
+
+    def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput | Exception]:
+        """One ``/v1/videos/sync`` call per request, ``max_concurrency`` at a time."""
+        return map_concurrent(self._video, requests, self.max_concurrency)
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
