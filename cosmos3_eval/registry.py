@@ -82,6 +82,8 @@ MODELS = Registry(
     {
         "random": "cosmos3_eval.models.baselines:RandomModel",
         "oracle": "cosmos3_eval.models.baselines:OracleModel",
+        "blank": "cosmos3_eval.models.image_baselines:BlankModel",
+        "fixed-scene": "cosmos3_eval.models.image_baselines:FixedSceneModel",
         "static": "cosmos3_eval.models.video_baselines:StaticVideoModel",
         "const-velocity": "cosmos3_eval.models.video_baselines:ConstVelocityModel",
         "openai": "cosmos3_eval.models.openai_api:OpenAIChatModel",
@@ -90,6 +92,7 @@ MODELS = Registry(
         "diffusers": "cosmos3_eval.models.diffusers_model:DiffusersModel",
         "torch": "cosmos3_eval.models.torch_model:TorchModel",
         "hf": "cosmos3_eval.models.hf_model:HFModel",
+        "zero": "cosmos3_eval.models.policy_baselines:ZeroModel",
     },
 )
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""
@@ -99,8 +102,12 @@ BENCHMARK_TYPES = Registry(
     {
         "physqa-sim": "cosmos3_eval.benchmarks.qa:PhysQASim",
         "qa-jsonl": "cosmos3_eval.benchmarks.qa:JsonlQA",
+        "compose-t2i": "cosmos3_eval.benchmarks.t2i:ComposeT2I",
         "physics-i2v": "cosmos3_eval.benchmarks.i2v:PhysicsI2V",
         "robot-predict": "cosmos3_eval.benchmarks.world:RobotPredict",
+        "robosuite": "cosmos3_eval.benchmarks.policy:RobosuitePolicy",
+        "gym-mujoco": "cosmos3_eval.benchmarks.policy:GymMujocoPolicy",
+        "push-block": "cosmos3_eval.benchmarks.policy:PushBlockPolicy",
     },
 )
 """Benchmark classes, referenced by the ``type:`` key of task files in ``tasks/``."""

@@ -32,6 +32,8 @@ def request_rng(seed: int, *salt: int) -> np.random.Generator:
 class RandomModel:
     """Chance-level baseline for every capability."""
 
+    reads_images = False  # closed-loop engines skip rendering camera observations for it
+
     def __init__(self) -> None:
         self.info = ModelInfo(name="random")
 
@@ -89,6 +91,8 @@ class OracleModel:
             by a random choice, an image or video by the ``random`` baseline's noise; actions
             get Gaussian noise of standard deviation ``degrade`` (in normalised units).
     """
+
+    reads_images = False  # closed-loop engines skip rendering camera observations for it
 
     def __init__(self, degrade: float = 0.0) -> None:
         if not 0.0 <= float(degrade) <= 1.0:

@@ -1,0 +1,300 @@
+"""Env worker processes for closed-loop rollouts.
+
+Each :class:`EnvWorker` is one process (``spawn`` context: ``fork`` hangs once the parent holds a
+GL context, see SIM-FACTS) owning one :class:`~cosmos3_eval.sim.envs.PolicyEnv`. The parent
+steps all workers in lockstep: it sends every worker a command, then collects every reply. A
+worker executes a whole action chunk per command (open-loop, stopping early at the end of the
+episode) and renders camera images only for the observation that the next decision reads, and
+video frames only for recorded episodes.
+
+Messages are a JSON header plus raw numpy buffers over a pipe (no pickle on the wire).
+
+A worker that does not answer before its deadline is killed and restarted (:meth:`restart`);
+the caller records the episode as an error.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+_CTX = mp.get_context("spawn")
+STARTUP_TIMEOUT_S = 300.0
+"""Max seconds for a worker process to import its simulator and build its env."""
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """What a worker builds: an env kind of :data:`cosmos3_eval.sim.envs.ENV_KINDS` and args."""
+
+    kind: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class WorkerTimeout(Exception):
+    """A worker did not answer before its deadline (it has been killed)."""
+
+
+class WorkerDied(Exception):
+    """A worker process exited unexpectedly."""
+
+
+# ------------------------------------------------------------------------------------ codec
+
+
+def send_msg(conn: Any, msg: dict[str, Any]) -> None:
+    """Send a dict of JSON values and numpy arrays (any nesting of dicts and lists)."""
+    bufs: list[np.ndarray] = []
+
+    def enc(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            bufs.append(np.ascontiguousarray(x))
+            return {"__nd__": len(bufs) - 1, "dtype": str(x.dtype), "shape": list(x.shape)}
+        if isinstance(x, dict):
+            return {str(k): enc(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [enc(v) for v in x]
+        if isinstance(x, np.generic):
+            return x.item()
+        return x
+
+    header = json.dumps({"n": 0, "body": enc(msg)})
+    header = header.replace('{"n": 0,', f'{{"n": {len(bufs)},', 1)
+    conn.send_bytes(header.encode())
+    for b in bufs:
+        conn.send_bytes(memoryview(b).cast("B") if b.size else b"")
+
+
+def recv_msg(conn: Any) -> dict[str, Any]:
+    """Receive a message sent by :func:`send_msg`."""
+    header = json.loads(conn.recv_bytes().decode())
+    raw = [conn.recv_bytes() for _ in range(header["n"])]
+
+    def dec(x: Any) -> Any:
+        if isinstance(x, dict):
+            if "__nd__" in x:
+                arr = np.frombuffer(raw[x["__nd__"]], dtype=np.dtype(x["dtype"]))
+                return arr.reshape(x["shape"]).copy()
+            return {k: dec(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [dec(v) for v in x]
+        return x
+
+    return dec(header["body"])
+
+
+# ------------------------------------------------------------------------------------ worker
+
+
+def _observe(env: Any, cmd: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if cmd.get("observe", True):
+        obs = env.observe(images=bool(cmd.get("images")))
+        out["proprio"] = obs.proprio
+        out["images"] = obs.images
+    if cmd.get("expert", 0):
+        out["expert"] = env.expert_chunk(int(cmd["expert"]))
+    return out
+
+
+def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
+    """Worker loop: build the env, then answer commands until ``close``."""
+    from cosmos3_eval.sim.envs import make_env
+
+    env = None
+    build_error = None
+    try:
+        env = make_env(kind, json.loads(kwargs_json))
+    except Exception as exc:  # noqa: BLE001 - reported on every command
+        build_error = f"env construction failed: {type(exc).__name__}: {exc}"
+    while True:
+        try:
+            cmd = recv_msg(conn)
+        except (EOFError, OSError):
+            return
+        op = cmd.get("op")
+        if op == "close":
+            if env is not None:
+                env.close()
+            send_msg(conn, {"ok": True})
+            return
+        if build_error is not None:
+            send_msg(conn, {"error": build_error})
+            continue
+        try:
+            if op == "reset":
+                env.reset(seed=int(cmd["seed"]))
+                reply = _observe(env, cmd)
+                if cmd.get("frame"):
+                    reply["frames"] = env.video_frame()[None]
+                reply.update(steps=0, reward=0.0, success=False, done=False)
+            elif op == "run":
+                actions = cmd["actions"]
+                frames, reward, r, n = [], 0.0, None, 0
+                for a in actions:
+                    r = env.sim_step(a)
+                    reward += r.reward
+                    n += 1
+                    if cmd.get("frame"):
+                        frames.append(env.video_frame())
+                    if r.terminated or r.truncated:
+                        break
+                done = bool(r.terminated or r.truncated)
+                reply = {} if done else _observe(env, cmd)
+                if frames:
+                    reply["frames"] = np.stack(frames)
+                reply.update(
+                    steps=n,
+                    reward=reward,
+                    success=bool(r.success),
+                    done=done,
+                    t=int(env._t),
+                )
+            elif op == "ping":  # answered once the env is built (or failed to build)
+                reply = {"ok": True}
+            else:
+                reply = {"error": f"unknown worker op '{op}'"}
+        except Exception as exc:  # noqa: BLE001 - an env fault is recorded on the episode
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+            reply = {
+                "error": f"env raised {type(exc).__name__}: {exc} "
+                f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
+            }
+        send_msg(conn, reply)
+
+
+class EnvWorker:
+    """One env in its own process.
+
+    Args:
+        spec: What to build.
+    """
+
+    def __init__(self, spec: EnvSpec, startup_timeout_s: float = STARTUP_TIMEOUT_S):
+        self.spec = spec
+        self.startup_timeout_s = startup_timeout_s
+        self.restarts = 0
+        self._start()
+
+    def wait_ready(self) -> None:
+        """Block until the process has built its env (start-up never counts against an episode).
+
+        Raises:
+            WorkerTimeout: The worker did not come up within ``startup_timeout_s``.
+        """
+        self.send({"op": "ping"})
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not self.conn.poll(0.2):
+            if not self.proc.is_alive() or time.monotonic() > deadline:
+                raise WorkerTimeout(f"env worker did not start within {self.startup_timeout_s} s")
+        recv_msg(self.conn)
+
+    def _start(self) -> None:
+        parent, child = _CTX.Pipe()
+        self.proc = _CTX.Process(
+            target=_worker_main,
+            args=(child, self.spec.kind, json.dumps(self.spec.kwargs)),
+            daemon=True,
+        )
+        self.proc.start()
+        child.close()
+        self.conn = parent
+
+    def send(self, msg: dict[str, Any]) -> None:
+        """Send a command (the worker answers with exactly one reply)."""
+        try:
+            send_msg(self.conn, msg)
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerDied(f"env worker died (exit code {self.proc.exitcode})") from exc
+
+    def recv(self, deadline: float) -> dict[str, Any]:
+        """Wait for the reply until ``deadline`` (``time.monotonic()`` seconds).
+
+        Raises:
+            WorkerTimeout: No reply in time; the worker has been killed and restarted.
+            WorkerDied: The process exited; it has been restarted.
+        """
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                ready = self.conn.poll(max(0.0, min(remaining, 1.0)))
+            except (EOFError, OSError):
+                ready = True
+            if ready:
+                try:
+                    return recv_msg(self.conn)
+                except (EOFError, OSError) as exc:
+                    code = self.proc.exitcode
+                    self.restart()
+                    raise WorkerDied(f"env worker died (exit code {code})") from exc
+            if not self.proc.is_alive():
+                code = self.proc.exitcode
+                self.restart()
+                raise WorkerDied(f"env worker died (exit code {code})")
+            if remaining <= 0:
+                self.restart()
+                raise WorkerTimeout("episode timed out: env worker hung and was restarted")
+
+    def restart(self) -> None:
+        """Kill the process and start a fresh one (same spec), waiting until it is ready."""
+        self.kill()
+        self.restarts += 1
+        self._start()
+        self.wait_ready()
+
+    def kill(self) -> None:
+        """Terminate the process now."""
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=10)
+
+    def close(self) -> None:
+        """Ask the worker to close its env, then make sure the process is gone."""
+        try:
+            send_msg(self.conn, {"op": "close"})
+            if self.conn.poll(10):
+                recv_msg(self.conn)
+        except (EOFError, OSError):
+            pass
+        self.kill()
+
+
+class WorkerPool:
+    """N env workers built from one spec.
+
+    Args:
+        spec: Env to build in each worker.
+        num_workers: Number of processes.
+    """
+
+    def __init__(self, spec: EnvSpec, num_workers: int):
+        self.workers = [EnvWorker(spec) for _ in range(max(1, int(num_workers)))]
+        for w in self.workers:  # started in parallel above, awaited here
+            w.wait_ready()
+
+    def __len__(self) -> int:
+        return len(self.workers)
+
+    def __getitem__(self, i: int) -> EnvWorker:
+        return self.workers[i]
+
+    def close(self) -> None:
+        """Close every worker."""
+        for w in self.workers:
+            w.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
