@@ -95,7 +95,13 @@ def _print_metrics(run: Any) -> None:
 
     m = run.metrics
     rows = []
+    main_prefix = m["main_metric"] + "/"
+    hidden = 0
     for name, v in m["metrics"].items():
+        # Every metric, but breakdowns of the main metric only: the rest is in metrics.json.
+        if "/" in name and not name.startswith(main_prefix):
+            hidden += 1
+            continue
         if v["value"] is None:
             rows.append([name, "-", "-", "-", v["n"]])
             continue
@@ -121,6 +127,8 @@ def _print_metrics(run: Any) -> None:
             disable_numparse=True,
         )
     )
+    if hidden:
+        print(f"({hidden} more per-category breakdowns in {run.run_dir / 'metrics.json'})")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

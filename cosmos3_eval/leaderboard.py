@@ -31,13 +31,23 @@ class FamilySchema(_Strict):
 
 
 class TaskSchema(_Strict):
-    """A leaderboard column: one task's main metric."""
+    """A leaderboard column: one task's main metric.
+
+    Attributes:
+        family: Family key.
+        metric: Metric name in the run's metrics.json.
+        display: Column title.
+        higher_is_better: Direction (lower-is-better metrics enter aggregates as 1 - v).
+        scale: Display multiplier (100 shows a 0-1 accuracy as a percentage).
+        max_value: Full scale of the metric; aggregates use ``value / max_value`` in [0, 1].
+    """
 
     family: str
     metric: str
     display: str
     higher_is_better: bool = True
     scale: float = 1.0
+    max_value: float = 1.0
 
 
 class LeaderboardSchema(_Strict):
@@ -111,8 +121,11 @@ def _fmt(value: float | None, ci: list[float] | None, scale: float) -> str:
         return "-"
     if not ci:
         return f"{value * scale:.1f}"
-    half = (ci[1] - ci[0]) / 2 * scale
-    return f"{value * scale:.1f} ± {half:.1f}"
+    lo, hi = (value - ci[0]) * scale, (ci[1] - value) * scale
+    if abs(hi - lo) <= 0.1 * max(hi, lo, 1e-9):
+        return f"{value * scale:.1f} ± {(hi + lo) / 2:.1f}"
+    # Asymmetric intervals (Wilson at 0 % / 100 %, skewed bootstraps) are shown as they are.
+    return f"{value * scale:.1f} [{ci[0] * scale:.1f}, {ci[1] * scale:.1f}]"
 
 
 @dataclass
@@ -134,7 +147,8 @@ def _family_scores(
         for task, ts in schema.tasks.items():
             if ts.family != fam or task not in cells or cells[task]["value"] is None:
                 continue
-            v, se = cells[task]["value"], cells[task]["stderr"] or 0.0
+            v = cells[task]["value"] / ts.max_value
+            se = (cells[task]["stderr"] or 0.0) / ts.max_value
             vals.append((v if ts.higher_is_better else 1.0 - v, se))
         if vals:
             mean = sum(v for v, _ in vals) / len(vals)
@@ -239,7 +253,8 @@ def build_leaderboard(
     fams = [f for f in schema.families if any(r["families"].get(f) for r in rows)]
     headers += [schema.families[f].display for f in fams]
     headers += [schema.tasks[t].display if t in schema.tasks else t for t in present]
-    headers += ["revision", "run ids", "commit", "date"]
+    headers += ["revision", "commit", "date"]
+    runs_table = []
     table, csv_rows = [], []
     for r in rows:
         ov = r["overall"]
@@ -249,8 +264,12 @@ def build_leaderboard(
             c = r["cells"].get(t)
             scale = schema.tasks[t].scale if t in schema.tasks else 1.0
             line.append(_fmt(c["value"], c["ci95"], scale) if c else "-")
-        line += [r["revision"], " ".join(r["run_ids"]), r["commit"], r["date"]]
+        line += [r["revision"], r["commit"], r["date"]]
         table.append(line)
+        for t in present:
+            c = r["cells"].get(t)
+            if c:
+                runs_table.append([r["model"], t, c["run_id"], c["n"], r["commit"], r["date"]])
         flat: dict[str, Any] = {
             "rank": r["rank"],
             "model": r["model"],
@@ -271,10 +290,17 @@ def build_leaderboard(
         )  # fmt: skip
         csv_rows.append(flat)
     md_table = tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+    runs_md = tabulate(
+        runs_table,
+        headers=["model", "task", "run id", "n", "commit", "date"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
     markdown = (
-        f"# {schema.title}\n\nMain metric per task with its 95 % CI (± half-width). Overall "
-        "and family scores are weighted means on a 0–100 scale (± 1 stderr); models whose "
-        "overall CIs overlap share a rank.\n\n" + md_table + "\n"
+        f"# {schema.title}\n\nMain metric per task with its 95 % CI (± half-width, or "
+        "[low, high] when the interval is asymmetric). Overall and family scores are weighted "
+        "means on a 0–100 scale (± 1 stderr); models whose overall CIs overlap share a rank."
+        "\n\n" + md_table + "\n\n## Runs\n\n" + runs_md + "\n"
     )
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "LEADERBOARD.md", out / "leaderboard.csv", out / "leaderboard.json"]

@@ -332,7 +332,15 @@ def _first_difference(old: Any, new: Any, prefix: str = "") -> str:
         for key in sorted(set(old) | set(new)):
             if old.get(key) != new.get(key):
                 return _first_difference(old.get(key), new.get(key), f"{prefix}{key}.")
-    return (prefix.rstrip(".") or "fingerprint") + f" ({old!r} != {new!r})"[:160]
+
+    def short(v: Any) -> str:
+        text = repr(v)
+        # Hashes are recognisable from their first 12 hex digits.
+        if isinstance(v, str) and len(v) > 16 and all(c in "0123456789abcdef" for c in v):
+            text = repr(v[:12])
+        return text if len(text) <= 70 else text[:67] + "..."
+
+    return (prefix.rstrip(".") or "fingerprint") + f" ({short(old)} != {short(new)})"
 
 
 def now_iso() -> str:

@@ -38,7 +38,7 @@ def test_leaderboard_from_files_ranks_oracle_first(runs, tmp_path, capsys):
     assert by_model["oracle"]["rank"] == "1" and by_model["random"]["rank"] == "2"
     assert by_model["oracle"]["run_ids"].startswith("oracle__qa-sample-v1-")
     md = (tmp_path / "LEADERBOARD.md").read_text()
-    assert "100.0 ± 0.0" in md and "random" in md and "±" in out
+    assert "100.0 ± 0.0" in md and "random" in md and "## Runs" in md and "±" in out
     board = json.loads((tmp_path / "leaderboard.json").read_text())
     assert len(board["rows"]) == 2
     assert (tmp_path / "index.html").is_file()

@@ -8,8 +8,11 @@ import subprocess
 import sys
 import time
 
-CMD = [sys.executable, "-m", "cosmos3_eval.cli", "run", "--model", "random", "--tasks",
-       "physqa-sim-v1", "--limit", "48", "--batch-size", "4", "--seed", "3", "--no-progress"]  # fmt: skip
+CMD = [
+    *(sys.executable, "-m", "cosmos3_eval.cli", "run", "--model", "random"),
+    *("--tasks", "physqa-sim-v1", "--limit", "48", "--batch-size", "4", "--seed", "3"),
+    "--no-progress",
+]
 
 
 def _records(out):

@@ -27,7 +27,7 @@ _APT_HINT = (
     "e.g. 'sudo apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6'"
 )
 _PROBE = (
-    "import mujoco; m = mujoco.MjModel.from_xml_string('<mujoco><worldbody><geom size=\".1\"/>"
+    'import mujoco; m = mujoco.MjModel.from_xml_string(\'<mujoco><worldbody><geom size=".1"/>'
     "</worldbody></mujoco>'); r = mujoco.Renderer(m, 8, 8); d = mujoco.MjData(m); "
     "r.update_scene(d); r.render(); r.close()"
 )
