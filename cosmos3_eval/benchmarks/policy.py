@@ -194,8 +194,9 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         self._reads_images = bool(getattr(model, "reads_images", True))
         pending = deque(sorted(episodes, key=lambda e: e.index))
         n_workers = min(max(1, ctx.workers), len(pending))
-        pool = WorkerPool(self.env_spec(), n_workers)
+        pool = self._warm_pool(n_workers)
         slots: list[_Slot | None] = [None] * n_workers
+        finished = False
         try:
             for i in range(n_workers):
                 self._start(pool[i], i, slots, pending, ctx)
@@ -228,8 +229,29 @@ class PolicyBenchmark(ClosedLoopBenchmark):
                         else min(ctx.replan_every, len(chunk))
                     )
                     self._send(pool[i], slot, ctx, {"op": "run", "actions": chunk[:n]})
+            finished = True
         finally:
+            if not finished:
+                # Interrupted mid-episode: replies may still be in flight, so never reuse.
+                pool.close()
+                self._pool = None
+
+    def _warm_pool(self, n_workers: int) -> WorkerPool:
+        """The env worker pool, kept warm across rollout calls (executors call per shard)."""
+        pool = getattr(self, "_pool", None)
+        if pool is not None and len(pool) == n_workers:
+            return pool
+        if pool is not None:
             pool.close()
+        self._pool: WorkerPool | None = WorkerPool(self.env_spec(), n_workers)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the env worker processes."""
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.close()
+            self._pool = None
 
     def _start(
         self, worker: EnvWorker, i: int, slots: list, pending: deque, ctx: RolloutContext
