@@ -141,17 +141,15 @@ class RobotPredict(StaticBenchmark):
     def _make_env(self) -> None:
         import atexit
 
+        from cosmos3_eval.sim.envs_robosuite import import_robosuite
         from cosmos3_eval.sim.render import (
             apply_fast_settings,
             disable_costly_flags,
             import_mujoco,
         )
 
-        mujoco = import_mujoco()  # choose the headless GL backend before robosuite imports it
-        import robosuite as suite
-        from robosuite.controllers import load_composite_controller_config
-
-        cfg = load_composite_controller_config(controller="BASIC", robot="Panda")
+        mujoco = import_mujoco()
+        suite, cfg = import_robosuite()
         self._env = suite.make(
             "Lift",
             robots="Panda",

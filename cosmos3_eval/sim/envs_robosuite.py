@@ -36,10 +36,25 @@ INSTRUCTIONS = {
 HORIZONS = {"Lift": 200, "Door": 300, "Stack": 400, "PickPlaceCan": 400}
 
 
-def _quiet_robosuite() -> None:
-    # robosuite's per-make() warnings (controller parts the Panda lacks) are not actionable.
+def import_robosuite() -> tuple[Any, dict[str, Any]]:
+    """Import robosuite quietly; return the module and the Panda BASIC controller config.
+
+    The headless GL backend is chosen first (robosuite imports mujoco). robosuite logs a dozen
+    non-actionable WARNING lines on import and make (no private macro file, optional robot
+    models, controller parts the Panda lacks): they are silenced to keep output readable.
+    """
+    import_mujoco()
+    logging.disable(logging.WARNING)
+    try:
+        import robosuite as suite
+        from robosuite.controllers import load_composite_controller_config
+
+        cfg = load_composite_controller_config(controller="BASIC", robot="Panda")
+    finally:
+        logging.disable(logging.NOTSET)
     for name in ("robosuite_logs", "robosuite"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    return suite, cfg
 
 
 class RobosuiteEnv(PolicyEnv):
@@ -71,18 +86,7 @@ class RobosuiteEnv(PolicyEnv):
     ):
         if task not in INSTRUCTIONS:
             raise ConfigError(f"unknown robosuite task '{task}'; known: {', '.join(INSTRUCTIONS)}")
-        import_mujoco()
-        # robosuite logs a dozen non-actionable WARNING lines on import and make (no private
-        # macro file, optional robot models, unused controller parts): keep worker output clean.
-        logging.disable(logging.WARNING)
-        try:
-            import robosuite as suite
-            from robosuite.controllers import load_composite_controller_config
-
-            cfg = load_composite_controller_config(controller="BASIC", robot="Panda")
-        finally:
-            logging.disable(logging.NOTSET)
-        _quiet_robosuite()
+        suite, cfg = import_robosuite()
         extra: dict[str, Any] = {}
         name = task
         if task == "Door":
