@@ -63,6 +63,13 @@ COSMOS_10D = ActionSpec(
 """Cosmos-style 10-D single-arm pose delta: translation (m), 6-D rotation, gripper in [0, 1]."""
 
 
+CONVENTIONS: dict[str, ActionSpec] = {
+    "robosuite_osc_7d": ROBOSUITE_OSC_7D,
+    "cosmos_10d": COSMOS_10D,
+}
+"""Named action conventions a model can declare (``--model-args convention=...``)."""
+
+
 def check_action_spec(
     task: ActionSpec,
     model: ActionSpec | None,

@@ -150,6 +150,12 @@ class Benchmark:
         """Number of samples available, or ``None`` when generated without limit."""
         return None
 
+    def check_model(self, model: Any) -> None:
+        """Raise a :class:`~cosmos3_eval.errors.UserError` if ``model`` cannot run this task.
+
+        Called before the run directory is created, so a mismatch leaves nothing behind.
+        """
+
     def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
         """Metrics over the whole set of records (default: none)."""
         return {}

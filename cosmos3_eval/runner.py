@@ -340,6 +340,7 @@ def run_task(
                 f"model '{model.info.name}' cannot {bench.capability.value} "
                 f"(needed by {bench.task_id})"
             )
+        bench.check_model(model)
         n = planned_size(bench, limit if limit is not None else options.limit)
         label = options.label or model.info.name
         run = RunDir(Path(options.out) / f"{_safe(label)}__{bench.task_id}")

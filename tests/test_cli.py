@@ -154,3 +154,15 @@ def test_checkpoint_glob_runs_a_sweep_with_steps(toy_task, tmp_path, capsys):
         "--model-args", f"checkpoint={ckpts}/*.json",
     )  # fmt: skip
     assert code == 2 and "final.json" in _one_error_line(err)
+
+
+def test_action_space_mismatch_is_one_line_before_any_file(tmp_path, capsys):
+    out = tmp_path / "res"
+    code, _, err = _run(
+        capsys, "run", "--model", "zero", "--model-args", "convention=cosmos_10d",
+        "--tasks", "push-block-v1", "--episodes", "1", "--out", str(out),
+    )  # fmt: skip
+    line = _one_error_line(err)
+    assert code == 2
+    assert "action space mismatch" in line and "push-block-v1" in line and "zero" in line
+    assert not out.exists()

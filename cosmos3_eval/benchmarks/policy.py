@@ -176,18 +176,22 @@ class PolicyBenchmark(ClosedLoopBenchmark):
 
     # ------------------------------------------------------------------------- rollout
 
+    def check_model(self, model: Any) -> None:
+        """The action contract: the model's declared action space must equal the task's."""
+        info = getattr(model, "info", None)
+        check_action_spec(
+            self.action_spec(),
+            getattr(info, "action_spec", None),
+            task_name=self.task_id,
+            model_name=getattr(info, "name", type(model).__name__),
+        )
+
     def rollout(
         self, model: Any, episodes: list[EpisodeSpec], ctx: RolloutContext
     ) -> Iterator[dict[str, Any]]:
         """Run ``episodes`` on ``ctx.workers`` env processes; yield one record per episode."""
         spec = self.action_spec()
-        info = getattr(model, "info", None)
-        check_action_spec(
-            spec,
-            getattr(info, "action_spec", None),
-            task_name=self.task_id,
-            model_name=getattr(info, "name", type(model).__name__),
-        )
+        self.check_model(model)  # also here: rollout may be called without the runner
         if not episodes:
             return
         # Never render a frame nobody reads: models declare `reads_images = False` to opt out.

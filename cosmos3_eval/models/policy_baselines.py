@@ -18,16 +18,29 @@ class ZeroModel:
 
     Args:
         chunk: Chunk length (default 1).
+        convention: Declare an action convention (``robosuite_osc_7d``, ``cosmos_10d``);
+            default: adapt to the task's.
     """
 
     reads_images = False
     """The engine renders no camera observation for this policy (it reads none)."""
 
-    def __init__(self, chunk: int = 1) -> None:
+    def __init__(self, chunk: int = 1, convention: str | None = None) -> None:
+        from cosmos3_eval.actions import CONVENTIONS
+        from cosmos3_eval.errors import unknown
+
         if int(chunk) < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
+        if convention is not None and convention not in CONVENTIONS:
+            raise unknown("action convention", convention, CONVENTIONS)
         self.chunk = int(chunk)
-        self.info = ModelInfo(name="zero", params={"chunk": self.chunk})
+        params: dict[str, object] = {"chunk": self.chunk}
+        if convention is not None:
+            params["convention"] = convention
+        # With a convention the policy declares what it emits, like a real model: the task's
+        # contract check then runs against it (a mismatch stops the run before step one).
+        spec = CONVENTIONS[convention] if convention else None
+        self.info = ModelInfo(name="zero", params=params, action_spec=spec)
 
     def act(self, requests: list[ActRequest]) -> list[ActionChunk]:
         """One zero chunk per request."""
