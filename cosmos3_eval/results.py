@@ -147,12 +147,18 @@ def package_versions() -> dict[str, str | None]:
 
 
 def environment() -> dict[str, Any]:
-    """Python and platform facts for the manifest."""
+    """Python, platform and simulator / renderer facts for the manifest."""
+    try:
+        mujoco_version: str | None = metadata.version("mujoco")
+    except metadata.PackageNotFoundError:
+        mujoco_version = None
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        # The GL backend is chosen (and exported) by sim.render before any rendering.
+        "simulator": {"mujoco": mujoco_version, "gl_backend": os.environ.get("MUJOCO_GL")},
     }
 
 
