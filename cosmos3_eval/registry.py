@@ -86,6 +86,7 @@ MODELS = Registry(
         "fixed-scene": "cosmos3_eval.models.image_baselines:FixedSceneModel",
         "static": "cosmos3_eval.models.video_baselines:StaticVideoModel",
         "const-velocity": "cosmos3_eval.models.video_baselines:ConstVelocityModel",
+        "action-shift": "cosmos3_eval.models.world_baselines:ActionShiftModel",
         "openai": "cosmos3_eval.models.openai_api:OpenAIChatModel",
         "vllm-omni": "cosmos3_eval.models.vllm_omni:VllmOmniModel",
         "openpi": "cosmos3_eval.models.openpi:OpenPIModel",
