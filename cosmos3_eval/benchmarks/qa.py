@@ -94,6 +94,20 @@ def score_answer(text: str, choices: tuple[str, ...] | list[str] | None, answer:
 # ------------------------------------------------------------------------------ physqa-sim
 
 
+class _QABenchmark(StaticBenchmark):
+    """Scoring and media shared by every QA benchmark (one home for both)."""
+
+    def score(self, sample: Sample, request: QARequest, output: Any) -> Scored:
+        """Extract the answer from the output text and compare it with the truth."""
+        return score_answer(_output_text(output), sample.data["choices"], sample.data["answer"])
+
+    def save_media(
+        self, sample: Sample, request: QARequest, output: Any, out_dir: Path
+    ) -> str | None:
+        """Write the question's first image (PNG) or its video (GIF)."""
+        return _save_request_media(sample, request, out_dir)
+
+
 class PhysQAConfig(StrictConfig):
     """Config of ``physqa-sim``.
 
@@ -128,7 +142,7 @@ class PhysQAConfig(StrictConfig):
         return v
 
 
-class PhysQASim(StaticBenchmark):
+class PhysQASim(_QABenchmark):
     """Physical-understanding QA about seeded MuJoCo scenes and rollouts.
 
     A sample's question type is drawn from its seed among ``question_types``; its scene,
@@ -209,16 +223,6 @@ class PhysQASim(StaticBenchmark):
             return QARequest(video=video, fps=(frames - 1) / q.scene.video_span, **common)
         return QARequest(images=(renderer.image(q.scene),), **common)
 
-    def score(self, sample: Sample, request: QARequest, output: Any) -> Scored:
-        """Extract the answer and compare it with the simulator's."""
-        return score_answer(_output_text(output), sample.data["choices"], sample.data["answer"])
-
-    def save_media(
-        self, sample: Sample, request: QARequest, output: Any, out_dir: Path
-    ) -> str | None:
-        """Write the question's image (PNG) or video (GIF)."""
-        return _save_request_media(sample, request, out_dir)
-
     def provenance(self) -> dict[str, Any]:
         """Renderer facts and the sizes that can move a score."""
         from cosmos3_eval.sim import qa_scenes
@@ -282,7 +286,7 @@ _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 _VIDEO_EXT = (".mp4", ".gif", ".webm", ".avi", ".mov")
 
 
-class JsonlQA(StaticBenchmark):
+class JsonlQA(_QABenchmark):
     """Questions from a local JSONL file plus a media folder.
 
     Each line is an object with ``id``, ``question``, ``answer`` (required), ``choices``
@@ -457,16 +461,6 @@ class JsonlQA(StaticBenchmark):
             fps=item["fps"] if video is not None else None,
             privileged={"answer": item["answer"]} if privileged else None,
         )
-
-    def score(self, sample: Sample, request: QARequest, output: Any) -> Scored:
-        """Extract the answer and compare it with the file's."""
-        return score_answer(_output_text(output), sample.data["choices"], sample.data["answer"])
-
-    def save_media(
-        self, sample: Sample, request: QARequest, output: Any, out_dir: Path
-    ) -> str | None:
-        """Write the item's first image (PNG) or its video (GIF)."""
-        return _save_request_media(sample, request, out_dir)
 
     def provenance(self) -> dict[str, Any]:
         """The data file and its sha256 (a changed file changes the scores)."""
