@@ -168,6 +168,9 @@ class RobotPredict(StaticBenchmark):
         apply_fast_settings(model, c.width, c.height)
         self._renderer = mujoco.Renderer(model, height=c.height, width=c.width)
         disable_costly_flags(self._renderer.scene)
+        # robosuite keeps collision geoms in group 0: the camera shows the visual meshes.
+        self._scene_option = mujoco.MjvOption()
+        self._scene_option.geomgroup[0] = 0
         # Registered after mujoco's EGL hook so it runs first (LIFO): a clean exit.
         atexit.register(self.close)
 
@@ -178,7 +181,9 @@ class RobotPredict(StaticBenchmark):
         return env.reset()
 
     def _frame(self) -> np.ndarray:
-        self._renderer.update_scene(self._env.sim.data._data, camera=self.config.camera)
+        self._renderer.update_scene(
+            self._env.sim.data._data, camera=self.config.camera, scene_option=self._scene_option
+        )
         return self._renderer.render().copy()
 
     def _rollout(self, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -217,20 +217,26 @@ class PolicyEnv(gymnasium.Env):
         """A frame of the first camera for episode videos."""
         return self.render_camera(self.cameras[0] if self.cameras else "")
 
+    hidden_geom_groups: tuple[int, ...] = ()
+    """Geom groups never drawn (robosuite keeps its collision geoms in group 0)."""
+
     def render_camera(self, name: str) -> np.ndarray:
         """Render one camera ``(S, S, 3)`` uint8, upright (row 0 = top of the scene)."""
         model, data = self.mj()
+        mujoco = import_mujoco()
         if self._renderer is None:
             self._renderer = make_renderer(model, self.image_size, self.image_size)
+            self._scene_option = mujoco.MjvOption()
+            for group in self.hidden_geom_groups:
+                self._scene_option.geomgroup[group] = 0
         if name in self.free_cameras:
-            mujoco = import_mujoco()
             fc = self.free_cameras[name]
             cam = mujoco.MjvCamera()
             cam.lookat[:] = fc.lookat
             cam.distance, cam.azimuth, cam.elevation = fc.distance, fc.azimuth, fc.elevation
-            self._renderer.update_scene(data, camera=cam)
+            self._renderer.update_scene(data, camera=cam, scene_option=self._scene_option)
         else:
-            self._renderer.update_scene(data, camera=name)
+            self._renderer.update_scene(data, camera=name, scene_option=self._scene_option)
         return self._renderer.render().copy()
 
     # ---- helpers ----------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class RobosuiteEnv(PolicyEnv):
             scripted expert pulls the handle directly).
     """
 
+    hidden_geom_groups = (0,)  # robosuite's collision geoms: cameras show the visual meshes
+
     action_spec = ROBOSUITE_OSC_7D
     default_cameras = ("agentview", "robot0_eye_in_hand")
 
