@@ -5,12 +5,17 @@ moving the robot's pixels of the first frame along the end-effector path implied
 actions. It sees only the request (frame 0, the actions and their format): no privileged data,
 no simulation, no randomness, so its output does not depend on batching.
 
-1. **Robot segmentation.** The table and the floor behind it are planes that look uniform
-   along an image row, so the background of a row is its median colour. Pixels that differ
-   from it by more than :data:`FG_THRESHOLD` grey levels (max over RGB) are foreground; the
-   robot is the foreground connected to the top image border (in ``agentview`` the arm
-   reaches in from the top), which leaves the cube and the table's edge trim out, minus the
-   saturated yellow pixels of robosuite's robot mount, which stays where it is.
+1. **Robot segmentation.** The frames show robosuite's visual meshes (a white / light-grey
+   Panda hand with grey fingers, the black robot mount behind it, a grey wall, a brown table
+   trim and a white table top). The table and the wall behind it are planes that look
+   uniform along an image row, so the background of a row is its median colour. Pixels that
+   differ from it by more than :data:`FG_THRESHOLD` grey levels (max over RGB) are
+   foreground; the robot is the foreground connected to the top image border (in
+   ``agentview`` the arm reaches in from the top), which leaves the cube and the table's edge
+   trim out. From it the near-black pixels (max RGB below :data:`MOUNT_MAX_VALUE`) are
+   removed: at the start pose they are robosuite's fixed mount (rgba 0.2 grey), seen below
+   and behind the hand, which never moves (the hand's grey fingers are brighter). Both
+   thresholds were chosen on sample indices 200-223, outside the evaluation set.
 2. **End-effector path.** ``robosuite_osc_pose_delta_hold<N>`` rows are held for ``N``
    control steps and scaled by 0.05 m per step; the OSC controller does not reach its target
    within a step, so the displacement per step is :data:`TRACKING_GAIN` (per axis) times the
@@ -39,20 +44,17 @@ import numpy as np
 
 from cosmos3_eval.model import ModelInfo
 from cosmos3_eval.types import I2VRequest, VideoOutput
-from cosmos3_eval.video_metrics import hue_sat_val
 
 FG_THRESHOLD = 30
 """Colour difference (grey levels, max over RGB) from the row median that marks foreground."""
 
-MOUNT_HUE_DEG = 60.0
-MOUNT_HUE_TOL_DEG = 15.0
-MOUNT_MIN_SAT = 0.3
-"""Saturated yellow pixels (hue 60 +- 15 deg) are the robot's fixed mount (module doc, step 1)."""
+MOUNT_MAX_VALUE = 40
+"""Pixels darker than this (max over RGB) are the robot's fixed mount (module doc, step 1)."""
 
 POSITION_SCALE = 0.05
 """Metres per control step of a unit ``dx, dy, dz`` action (robosuite OSC ``output_max``)."""
 
-TRACKING_GAIN = np.array([0.254, 0.205, 0.262])
+TRACKING_GAIN = np.array([0.254, 0.203, 0.263])
 """Measured end-effector displacement / commanded delta per axis (module doc, step 2)."""
 
 EEF_START = np.array([-0.102, 0.005, 1.013])
@@ -113,9 +115,8 @@ def robot_mask(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     diff = np.abs(frame.astype(np.int16) - background).max(axis=-1)
     labels, _ = ndimage.label(diff > FG_THRESHOLD)
     top = np.unique(labels[0][labels[0] > 0])
-    hue, sat, _ = hue_sat_val(frame)
-    # robosuite's olive-yellow robot mount is part of that component but never moves.
-    mount = (sat > MOUNT_MIN_SAT) & (np.abs(hue - MOUNT_HUE_DEG) < MOUNT_HUE_TOL_DEG)
+    # robosuite's dark-grey robot mount is part of that component but never moves.
+    mount = frame.max(axis=-1) < MOUNT_MAX_VALUE
     return np.isin(labels, top) & ~mount, background.copy()
 
 

@@ -85,6 +85,37 @@ def test_projection_tracks_the_true_end_effector(bench):
     assert np.abs((pt - pt[0]) - (pm - pm[0])).max() < 0.15 * moved
 
 
+def test_robot_mask_finds_the_hand_and_leaves_the_mount(bench):
+    # Ground truth from MuJoCo's segmentation rendering of the same camera and state.
+    from cosmos3_eval.sim.render import import_mujoco
+
+    mujoco = import_mujoco()
+    env = bench._env
+    for seed in (5000, 5003):
+        bench._reset(seed)
+        frame = bench._frame()
+        model, data = env.sim.model._model, env.sim.data._data
+        renderer = mujoco.Renderer(model, height=64, width=64)
+        try:
+            renderer.enable_segmentation_rendering()
+            renderer.update_scene(data, camera="agentview", scene_option=bench._scene_option)
+            geom = renderer.render()[..., 0]
+        finally:
+            renderer.close()
+        body = [
+            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) or "" for b in model.geom_bodyid
+        ]
+        seen = geom >= 0
+        names = np.array(body, dtype=object)[np.where(seen, geom, 0)]
+        hand = seen & np.vectorize(lambda n: n.startswith("gripper0"))(names)
+        mount = seen & np.vectorize(lambda n: n.startswith("fixed_mount"))(names)
+        assert hand.sum() > 50 and mount.sum() > 50  # both are in view at the start pose
+        mask, _ = wb.robot_mask(frame)
+        assert mask[hand].mean() > 0.8, mask[hand].mean()
+        assert mask[mount].mean() < 0.2, mask[mount].mean()
+        assert (mask & ~hand).sum() < 0.2 * mask.sum()
+
+
 def test_deterministic_and_batch_independent(bench):
     reqs = [bench.request(bench.sample(i, 5000 + i), privileged=False) for i in range(3)]
     m = create_model("action-shift")
@@ -115,10 +146,12 @@ def test_robot_mask_is_the_arm_not_the_cube():
     frame = np.full((32, 32, 3), 230, np.uint8)
     frame[:8, 10:20] = (20, 20, 120)  # arm, touching the top border
     frame[20:23, 14:17] = (200, 40, 60)  # cube on the table
-    frame[:3, 2:6] = (135, 135, 0)  # yellow mount: fixed
+    frame[6:10, 2:6] = (25, 25, 25)  # black mount, seen below the hand: fixed
+    frame[:6, 2:6] = (20, 20, 120)  # the arm reaches the mount through these pixels
     mask, _ = wb.robot_mask(frame)
     expected = np.zeros((32, 32), bool)
     expected[:8, 10:20] = True
+    expected[:6, 2:6] = True
     assert np.array_equal(mask, expected)
     video = wb.shift_robot(frame, np.array([[0.0, 0.0], [0.0, 2.0]]))
     assert np.array_equal(video[0], frame)
