@@ -91,7 +91,8 @@ def test_robot_mask_finds_the_hand_and_leaves_the_mount(bench):
 
     mujoco = import_mujoco()
     env = bench._env
-    for seed in (5000, 5003):
+    # Seed 7's hand has a shaded edge as grey as the wall: the fingers must stay attached.
+    for seed in (5000, 7):
         bench._reset(seed)
         frame = bench._frame()
         model, data = env.sim.model._model, env.sim.data._data
@@ -111,7 +112,7 @@ def test_robot_mask_finds_the_hand_and_leaves_the_mount(bench):
         mount = seen & np.vectorize(lambda n: n.startswith("fixed_mount"))(names)
         assert hand.sum() > 50 and mount.sum() > 50  # both are in view at the start pose
         mask, _ = wb.robot_mask(frame)
-        assert mask[hand].mean() > 0.8, mask[hand].mean()
+        assert mask[hand].mean() > 0.85, mask[hand].mean()
         assert mask[mount].mean() < 0.2, mask[mount].mean()
         assert (mask & ~hand).sum() < 0.2 * mask.sum()
 
