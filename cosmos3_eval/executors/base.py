@@ -59,6 +59,9 @@ def _worker_objects(job: Job, model: Any | None = None) -> tuple[Any, Any]:
 
     from cosmos3_eval.config import load_benchmark
     from cosmos3_eval.registry import create_model
+    from cosmos3_eval.sim.render import single_threaded_gl
+
+    single_threaded_gl()  # executor workers render in parallel: one llvmpipe thread each
 
     key = (job.task_id, job.model_name, repr(sorted(job.model_args.items())), job.task_dirs)
     if key not in _WORKER_STATE:

@@ -106,6 +106,9 @@ def _observe(env: Any, cmd: dict[str, Any]) -> dict[str, Any]:
 def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
     """Worker loop: build the env, then answer commands until ``close``."""
     from cosmos3_eval.sim.envs import make_env
+    from cosmos3_eval.sim.render import single_threaded_gl
+
+    single_threaded_gl()  # workers render in parallel: one llvmpipe thread each
 
     env = None
     build_error = None
