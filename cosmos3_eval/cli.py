@@ -270,7 +270,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from cosmos3_eval.leaderboard import compare_main
+    from cosmos3_eval.compare import compare_main
 
     return compare_main(Path(args.base), Path(args.new), args.max_drop, args.alpha)
 

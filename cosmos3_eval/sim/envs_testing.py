@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from cosmos3_eval.sim.envs import PushBlockEnv, StepResult
+from cosmos3_eval.sim.envs import StepResult
+from cosmos3_eval.sim.envs_push_block import PushBlockEnv
 
 
 class FaultyEnv(PushBlockEnv):
