@@ -12,8 +12,8 @@ otherwise :meth:`LearnedMetrics.notes` says why it was skipped (the manifest rec
 
 Why not open_clip / torch-fidelity / clean-fid: all three import torchvision, whose PyPI
 wheels are CUDA builds that fail to load (``operator torchvision::nms does not exist``) next to
-the CPU torch this project pins, and torch-fidelity loads Inception weights with
-``torch.load(weights_only=False)`` (pickle), which this project forbids.
+the CPU torch this project pins, and torch-fidelity unpickles its Inception weights, which
+this project forbids.
 """
 
 from __future__ import annotations
