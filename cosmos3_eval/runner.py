@@ -121,12 +121,14 @@ def planned_size(bench: Benchmark, limit: int | None) -> int:
     return n
 
 
-def _identity(bench: Benchmark, model: Any, options: RunOptions) -> dict[str, Any]:
+def _identity(
+    bench: Benchmark, model: Any, options: RunOptions, provenance: dict[str, Any]
+) -> dict[str, Any]:
     info = model.info
     return {
         "task": bench.task_id,
         "task_config": bench.config.model_dump(mode="json"),
-        "task_provenance": bench.provenance(),
+        "task_provenance": provenance,
         "model": {
             "name": info.name,
             "revision": info.revision,
@@ -138,7 +140,9 @@ def _identity(bench: Benchmark, model: Any, options: RunOptions) -> dict[str, An
     }
 
 
-def _manifest(bench: Benchmark, model: Any, options: RunOptions, n: int) -> dict[str, Any]:
+def _manifest(
+    bench: Benchmark, model: Any, options: RunOptions, n: int, identity: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "created_at": now_iso(),
         "label": options.label or model.info.name,
@@ -150,7 +154,7 @@ def _manifest(bench: Benchmark, model: Any, options: RunOptions, n: int) -> dict
             "capability": bench.capability.value,
             "main_metric": bench.main_metric,
             "config": bench.config.model_dump(mode="json"),
-            "provenance": bench.provenance(),
+            "provenance": identity["task_provenance"],
         },
         "seeds": {
             "base_seed": options.seed,
@@ -344,8 +348,9 @@ def run_task(
         n = planned_size(bench, limit if limit is not None else options.limit)
         label = options.label or model.info.name
         run = RunDir(Path(options.out) / f"{_safe(label)}__{bench.task_id}")
-        identity = _identity(bench, model, options)
-        resumed = run.open(identity, _manifest(bench, model, options, n))
+        # Provenance can be costly (JsonlQA hashes its data file): computed once per run.
+        identity = _identity(bench, model, options, bench.provenance())
+        resumed = run.open(identity, _manifest(bench, model, options, n, identity))
         run.repair()
         done = run.completed_ids()
         planned_ids = {sample_id(bench.task_id, i) for i in range(n)}

@@ -139,40 +139,16 @@ class RobotPredict(StaticBenchmark):
         }
 
     def _make_env(self) -> None:
-        import atexit
-
-        from cosmos3_eval.sim.envs_robosuite import import_robosuite
-        from cosmos3_eval.sim.render import (
-            apply_fast_settings,
-            disable_costly_flags,
-            import_mujoco,
-        )
+        from cosmos3_eval.sim.envs_robosuite import make_robosuite
+        from cosmos3_eval.sim.render import import_mujoco, make_renderer
 
         mujoco = import_mujoco()
-        suite, cfg = import_robosuite()
-        self._env = suite.make(
-            "Lift",
-            robots="Panda",
-            controller_configs=cfg,
-            has_renderer=False,
-            has_offscreen_renderer=False,
-            use_camera_obs=False,
-            control_freq=20,
-            horizon=10_000,
-            hard_reset=False,
-            ignore_done=True,
-            seed=0,
-        )
+        self._env = make_robosuite("Lift", seed=0)
         c = self.config
-        model = self._env.sim.model._model
-        apply_fast_settings(model, c.width, c.height)
-        self._renderer = mujoco.Renderer(model, height=c.height, width=c.width)
-        disable_costly_flags(self._renderer.scene)
+        self._renderer = make_renderer(self._env.sim.model._model, c.width, c.height)
         # robosuite keeps collision geoms in group 0: the camera shows the visual meshes.
         self._scene_option = mujoco.MjvOption()
         self._scene_option.geomgroup[0] = 0
-        # Registered after mujoco's EGL hook so it runs first (LIFO): a clean exit.
-        atexit.register(self.close)
 
     def _reset(self, seed: int) -> dict[str, np.ndarray]:
         env = self._env

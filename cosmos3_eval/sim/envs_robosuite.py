@@ -57,6 +57,31 @@ def import_robosuite() -> tuple[Any, dict[str, Any]]:
     return suite, cfg
 
 
+def make_robosuite(task: str, seed: int, **extra: Any) -> Any:
+    """``suite.make`` with the settings every cosmos3-eval robosuite env shares.
+
+    Panda with the BASIC composite controller at 20 Hz; no robosuite renderer or camera
+    observation (we render ourselves, only when read); ``hard_reset=False`` (a hard reset with
+    a camera costs ~1.5 s); the horizon is ours (``ignore_done``). ``seed`` fixes what robosuite
+    draws at construction (object sizes).
+    """
+    suite, cfg = import_robosuite()
+    return suite.make(
+        task,
+        robots="Panda",
+        controller_configs=cfg,
+        has_renderer=False,
+        has_offscreen_renderer=False,
+        use_camera_obs=False,
+        control_freq=20,
+        horizon=10_000,
+        ignore_done=True,
+        hard_reset=False,
+        seed=int(seed),
+        **extra,
+    )
+
+
 class RobosuiteEnv(PolicyEnv):
     """A robosuite task as a :class:`PolicyEnv`.
 
@@ -88,7 +113,6 @@ class RobosuiteEnv(PolicyEnv):
     ):
         if task not in INSTRUCTIONS:
             raise ConfigError(f"unknown robosuite task '{task}'; known: {', '.join(INSTRUCTIONS)}")
-        suite, cfg = import_robosuite()
         extra: dict[str, Any] = {}
         name = task
         if task == "Door":
@@ -97,21 +121,8 @@ class RobosuiteEnv(PolicyEnv):
             name = "PickPlaceCan"
         self.task = task
         self.instruction = INSTRUCTIONS[task]
-        self.env = suite.make(
-            name,
-            robots="Panda",
-            controller_configs=cfg,
-            has_renderer=False,
-            has_offscreen_renderer=False,
-            use_camera_obs=False,
-            use_object_obs=True,
-            reward_shaping=True,
-            control_freq=20,
-            horizon=10_000,
-            ignore_done=True,
-            hard_reset=False,
-            seed=int(construction_seed),
-            **extra,
+        self.env = make_robosuite(
+            name, construction_seed, use_object_obs=True, reward_shaping=True, **extra
         )
         self._obs: dict[str, np.ndarray] = {}
         self._phase = 0
