@@ -11,7 +11,7 @@ sys.path.insert(0, str(TESTS))  # so helper modules (toybench) import in tests a
 @pytest.fixture
 def toy_task(tmp_path, monkeypatch):
     """A task dir with toy-qa-v1 registered; returns the task id."""
-    from cosmos3_eval.registry import BENCHMARK_TYPES, MODELS
+    from cosmos3_eval.api.registry import BENCHMARK_TYPES, MODELS
 
     tasks = tmp_path / "tasks"
     tasks.mkdir()

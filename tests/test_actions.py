@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cosmos3_eval.actions import (
+from cosmos3_eval.api.actions import (
     COSMOS_10D,
     ROBOSUITE_OSC_7D,
     axis_angle_to_matrix,

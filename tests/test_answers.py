@@ -1,6 +1,6 @@
 import pytest
 
-from cosmos3_eval.answers import extract_choice, extract_number
+from cosmos3_eval.scorers.answers import extract_choice, extract_number
 
 COLOURS = ["blue", "red", "green", "yellow"]
 OBJECTS = ["red sphere", "blue box", "green cylinder", "yellow capsule"]

@@ -3,10 +3,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from cosmos3_eval.cache import CachedModel, content_hash
-from cosmos3_eval.model import Capability, ModelInfo, capabilities
-from cosmos3_eval.models.baselines import RandomModel
-from cosmos3_eval.types import (
+from cosmos3_eval.api.model import Capability, ModelInfo, capabilities
+from cosmos3_eval.api.types import (
     ActionSpec,
     ActRequest,
     I2VRequest,
@@ -14,6 +12,8 @@ from cosmos3_eval.types import (
     QARequest,
     T2IRequest,
 )
+from cosmos3_eval.engine.cache import CachedModel, content_hash
+from cosmos3_eval.models.baselines import RandomModel
 
 
 class Counting(RandomModel):

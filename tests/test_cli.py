@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from cosmos3_eval.cli import main
+from cosmos3_eval.cli.main import main
 
 
 def _run(capsys, *argv):
@@ -121,7 +121,7 @@ def test_error_budget_exceeded_exit_1(toy_task, tmp_path, capsys):
 
 def test_console_script_is_installed_and_light():
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys, cosmos3_eval.cli, cosmos3_eval.runner; "
+        [sys.executable, "-c", "import sys, cosmos3_eval.cli.main, cosmos3_eval.engine.runner; "
          "print(sorted(m for m in ('torch','mujoco','robosuite','ray','transformers') "
          "if m in sys.modules))"],
         capture_output=True, text=True, check=True,

@@ -2,7 +2,7 @@
 
 import json
 
-from cosmos3_eval.runner import RunOptions, evaluate
+from cosmos3_eval.engine.runner import RunOptions, evaluate
 
 TASK = "physqa-sim-v1"
 

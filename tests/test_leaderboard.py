@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from cosmos3_eval.cli import main
-from cosmos3_eval.runner import RunOptions, evaluate
+from cosmos3_eval.cli.main import main
+from cosmos3_eval.engine.runner import RunOptions, evaluate
 
 TASK = "qa-sample-v1"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cosmos3_eval.errors import ConfigError
-from cosmos3_eval.learned_metrics import (
+from cosmos3_eval.scorers.learned import (
     ClipModel,
     LearnedMetrics,
     frechet_distance,
@@ -122,8 +122,8 @@ def test_frechet_and_kernel_distance_math():
 
 
 def test_task_config_enables_clipscore(clip_dir, tmp_path, monkeypatch):
-    from cosmos3_eval.config import load_benchmark
-    from cosmos3_eval.registry import create_model
+    from cosmos3_eval.api.registry import create_model
+    from cosmos3_eval.engine.tasks import load_benchmark
 
     tasks = tmp_path / "tasks"
     tasks.mkdir()

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.media import (
+from cosmos3_eval.api.media import (
     b64decode,
     check_image,
     check_video,
@@ -15,6 +14,7 @@ from cosmos3_eval.media import (
     pack_msgpack,
     unpack_msgpack,
 )
+from cosmos3_eval.errors import ModelOutputError
 
 RNG = np.random.default_rng(0)
 IMG = RNG.integers(0, 256, (9, 13, 3), dtype=np.uint8)

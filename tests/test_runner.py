@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.errors import RunFailed, UserError
-from cosmos3_eval.runner import RunOptions, evaluate
 
 
 def _records(run_dir):
@@ -55,8 +55,8 @@ def test_error_budget_exceeded_fails_the_run(toy_task, tmp_path):
 
 
 def test_non_oracle_never_sees_privileged_data(toy_task, tmp_path):
-    from cosmos3_eval.registry import create_model
-    from cosmos3_eval.runner import run_task
+    from cosmos3_eval.api.registry import create_model
+    from cosmos3_eval.engine.runner import run_task
 
     model = create_model("flaky", {"k": 1000})
     run_task(model, toy_task, RunOptions(out=tmp_path / "r", progress=False))

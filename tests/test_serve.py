@@ -6,14 +6,8 @@ import openai
 import pytest
 from openpi_client.websocket_client_policy import WebsocketClientPolicy
 
-from cosmos3_eval.errors import UserError
-from cosmos3_eval.media import b64decode, decode_image, encode_image
-from cosmos3_eval.models.baselines import OracleModel, RandomModel
-from cosmos3_eval.models.openai_api import OpenAIChatModel, render_question
-from cosmos3_eval.models.openpi import OpenPIModel
-from cosmos3_eval.models.vllm_omni import VllmOmniModel
-from cosmos3_eval.serve import build_app, parse_multipart, spawn_server
-from cosmos3_eval.types import (
+from cosmos3_eval.api.media import b64decode, decode_image, encode_image
+from cosmos3_eval.api.types import (
     ActionSpec,
     ActRequest,
     I2VRequest,
@@ -21,6 +15,12 @@ from cosmos3_eval.types import (
     QARequest,
     T2IRequest,
 )
+from cosmos3_eval.errors import UserError
+from cosmos3_eval.models.baselines import OracleModel, RandomModel
+from cosmos3_eval.models.openai_api import OpenAIChatModel, render_question
+from cosmos3_eval.models.openpi import OpenPIModel
+from cosmos3_eval.models.vllm_omni import VllmOmniModel
+from cosmos3_eval.serve.app import build_app, parse_multipart, spawn_server
 
 SPEC = ActionSpec(kind="robosuite_osc_pose_delta", dim=7, low=-1.0, high=1.0, chunk_size=1)
 
@@ -66,7 +66,7 @@ def test_openai_package_drives_served_model(openai_server):
     client = openai.OpenAI(base_url=openai_server.url + "/v1", api_key="unused")
     assert [m.id for m in client.models.list().data] == ["random"]
     r = qa_requests()[0]
-    from cosmos3_eval.media import image_data_uri
+    from cosmos3_eval.api.media import image_data_uri
 
     resp = client.chat.completions.create(
         model="random",

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from cosmos3_eval import stats
+from cosmos3_eval.scorers import stats
 
 
 def test_wilson_matches_the_closed_form_and_handles_extremes():

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.sim.t2i_scenes import (
+from cosmos3_eval.scorers.t2i import T2IScorer, prepare_image, validate_scorer
+from cosmos3_eval.sim.scenes.t2i import (
     Group,
     ObjectSpec,
     Relation,
@@ -10,7 +11,6 @@ from cosmos3_eval.sim.t2i_scenes import (
     SceneSpec,
     generate_spec,
 )
-from cosmos3_eval.t2i_scorer import T2IScorer, prepare_image, validate_scorer
 
 
 @pytest.fixture(scope="module")

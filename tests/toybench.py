@@ -6,11 +6,11 @@ benchmark is tested with real simulation in its own tests.
 
 from __future__ import annotations
 
-from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.model import Capability, ModelInfo
+from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.model import Capability, ModelInfo
-from cosmos3_eval.scoring import MetricSpec, Score
-from cosmos3_eval.types import QARequest, TextOutput
+from cosmos3_eval.scorers.aggregate import MetricSpec, Score
 
 
 class ToyConfig(StrictConfig):

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from cosmos3_eval.benchmark import RolloutContext, derive_seed
+from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
 from cosmos3_eval.benchmarks.policy import RobosuitePolicy
 from cosmos3_eval.models.policy_baselines import ZeroModel
 
@@ -45,7 +45,7 @@ class CountingZero(ZeroModel):
 
 def raw_rate(steps: int, render_every: int = 1) -> float:
     """Plain in-process loop: step, and render the cameras every ``render_every`` steps."""
-    from cosmos3_eval.sim.envs import make_env
+    from cosmos3_eval.sim.envs.kinds import make_env
 
     env = make_env("robosuite", {"task": "Lift", "horizon": 10**6})
     env.reset(seed=0)

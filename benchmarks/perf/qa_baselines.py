@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from cosmos3_eval.benchmark import derive_seed
+from cosmos3_eval.api.benchmark import derive_seed
 from cosmos3_eval.benchmarks.qa import PhysQAConfig, PhysQASim
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
 

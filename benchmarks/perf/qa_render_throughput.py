@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from cosmos3_eval.benchmarks.qa import PhysQAConfig, PhysQASim
-from cosmos3_eval.sim import qa_scenes
 from cosmos3_eval.sim.render import import_mujoco, make_renderer
+from cosmos3_eval.sim.scenes import qa as qa_scenes
 
 
 def qa_rate(types: tuple[str, ...], n: int, size: int) -> tuple[float, int]:

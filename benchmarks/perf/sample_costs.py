@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cosmos3_eval.config import load_suite
-from cosmos3_eval.runner import RunOptions, evaluate
+from cosmos3_eval.engine.runner import RunOptions, evaluate
+from cosmos3_eval.engine.tasks import load_suite
 
 
 def main() -> None:

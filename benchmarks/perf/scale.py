@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cosmos3_eval.runner import RunOptions, evaluate
+from cosmos3_eval.engine.runner import RunOptions, evaluate
 
 
 def timed_run(task: str, n: int, executor: str, workers: int, batch: int) -> float:

@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cosmos3_eval.serve import spawn_server
+from cosmos3_eval.serve.app import spawn_server
 
 TASKS = {
     "openai": ["physqa-sim-v1", "qa-sample-v1"],

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import openai
 
-from cosmos3_eval.media import image_data_uri
+from cosmos3_eval.api.media import image_data_uri
 from cosmos3_eval.models.openai_api import render_question
-from cosmos3_eval.serve import spawn_server
+from cosmos3_eval.serve.app import spawn_server
 
 
 def main() -> None:

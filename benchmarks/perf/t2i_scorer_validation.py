@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from cosmos3_eval.sim.t2i_scenes import SKILLS, SceneRenderer, generate_spec
-from cosmos3_eval.t2i_scorer import T2IScorer, validate_scorer
+from cosmos3_eval.scorers.t2i import T2IScorer, validate_scorer
+from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneRenderer, generate_spec
 
 
 def main() -> int:

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from cosmos3_eval import video_metrics as vm
-from cosmos3_eval.sim.physics_scenes import SCENARIO_KINDS, ScenarioSimulator, make_scenario
+from cosmos3_eval.scorers import video as vm
+from cosmos3_eval.sim.scenes.physics import SCENARIO_KINDS, ScenarioSimulator, make_scenario
 
 
 def main(n: int = 21) -> None:

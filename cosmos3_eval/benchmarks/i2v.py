@@ -1,10 +1,10 @@
 """``physics-i2v``: image-to-video generation scored against the simulator's true future.
 
-Each sample is a seeded MuJoCo scenario (:mod:`cosmos3_eval.sim.physics_scenes`: free fall,
+Each sample is a seeded MuJoCo scenario (:mod:`cosmos3_eval.sim.scenes.physics`: free fall,
 ramp, friction slide, pendulum, collision, toppling tower, table edge). The model gets the
 first ``context_frames`` frames, a prompt describing the scene but not the outcome, the
 requested length ``num_frames`` (including the conditioning frames) and the fps, and returns
-the whole video. The future frames are scored with :mod:`cosmos3_eval.video_metrics` against
+the whole video. The future frames are scored with :mod:`cosmos3_eval.scorers.video` against
 the true rollout; the main metric is the physics score normalised by the physical-variance
 ceiling of the sample's perturbed twin. ``physics_ceiling`` (the twin's unnormalised score,
 per scenario type via the category breakdown) says how much of each scenario's future the
@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import field_validator, model_validator
 
-from cosmos3_eval import video_metrics as vm
-from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig
-from cosmos3_eval.model import Capability
-from cosmos3_eval.scoring import MetricSpec, Score
-from cosmos3_eval.types import I2VRequest, VideoOutput
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig
+from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.types import I2VRequest, VideoOutput
+from cosmos3_eval.scorers import video as vm
+from cosmos3_eval.scorers.aggregate import MetricSpec, Score
 
 
 class VideoConfig(StrictConfig):
@@ -63,7 +63,7 @@ class PhysicsI2VConfig(VideoConfig):
     @field_validator("scenarios")
     @classmethod
     def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from cosmos3_eval.sim.physics_scenes import SCENARIO_KINDS
+        from cosmos3_eval.sim.scenes.physics import SCENARIO_KINDS
 
         for k in v:
             if k not in SCENARIO_KINDS:
@@ -178,13 +178,13 @@ class PhysicsI2V(StaticBenchmark):
     @property
     def kinds(self) -> tuple[str, ...]:
         """The scenario types in use."""
-        from cosmos3_eval.sim.physics_scenes import SCENARIO_KINDS
+        from cosmos3_eval.sim.scenes.physics import SCENARIO_KINDS
 
         return self.config.scenarios or SCENARIO_KINDS
 
     def provenance(self) -> dict[str, Any]:
-        from cosmos3_eval.sim.physics_scenes import TWIN_PERTURBATION
         from cosmos3_eval.sim.render import render_provenance
+        from cosmos3_eval.sim.scenes.physics import TWIN_PERTURBATION
 
         return {
             "render": render_provenance(),
@@ -194,14 +194,14 @@ class PhysicsI2V(StaticBenchmark):
         }
 
     def _scenario(self, seed: int) -> Any:
-        from cosmos3_eval.sim.physics_scenes import make_scenario
+        from cosmos3_eval.sim.scenes.physics import make_scenario
 
         kinds = self.kinds
         kind = kinds[int(np.random.default_rng([seed, 1]).integers(len(kinds)))]
         return make_scenario(kind, seed)
 
     def sample(self, index: int, seed: int) -> Sample:
-        from cosmos3_eval.benchmark import sample_id
+        from cosmos3_eval.api.benchmark import sample_id
 
         sc = self._scenario(seed)
         c = self.config
@@ -218,7 +218,7 @@ class PhysicsI2V(StaticBenchmark):
         if sample.id in self._cache:
             self._cache.move_to_end(sample.id)
             return self._cache[sample.id]
-        from cosmos3_eval.sim.physics_scenes import ScenarioSimulator
+        from cosmos3_eval.sim.scenes.physics import ScenarioSimulator
 
         c = self.config
         if self._sim is None:

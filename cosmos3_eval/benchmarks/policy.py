@@ -3,7 +3,7 @@
 Rollout engine (:meth:`PolicyBenchmark.rollout`):
 
 1. the model's declared action space is checked against the task's before the first step
-   (:func:`cosmos3_eval.actions.check_action_spec`; ``None`` = the model adapts);
+   (:func:`cosmos3_eval.api.actions.check_action_spec`; ``None`` = the model adapts);
 2. ``ctx.workers`` env processes (:mod:`cosmos3_eval.sim.vector`) are stepped in lockstep; each
    decision round makes one batched ``model.act`` call for every env that needs an action
    (split by ``ctx.batch_size`` if set);
@@ -32,19 +32,19 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from cosmos3_eval.actions import check_action_spec
-from cosmos3_eval.benchmark import (
+from cosmos3_eval.api.actions import check_action_spec
+from cosmos3_eval.api.benchmark import (
     ClosedLoopBenchmark,
     EpisodeSpec,
     RolloutContext,
     StrictConfig,
     sample_id,
 )
-from cosmos3_eval.registry import import_target
-from cosmos3_eval.scoring import MetricSpec
-from cosmos3_eval.sim.envs import ENV_KINDS
+from cosmos3_eval.api.registry import import_target
+from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
+from cosmos3_eval.scorers.aggregate import MetricSpec
+from cosmos3_eval.sim.envs.kinds import ENV_KINDS
 from cosmos3_eval.sim.vector import EnvSpec, EnvWorker, WorkerDied, WorkerPool, WorkerTimeout
-from cosmos3_eval.types import ActionSpec, ActRequest, Observation
 
 
 class PolicyConfig(StrictConfig):
@@ -437,7 +437,7 @@ class RobosuitePolicy(PolicyBenchmark):
         return kw
 
     def instruction(self) -> str:
-        from cosmos3_eval.sim.envs_robosuite import INSTRUCTIONS
+        from cosmos3_eval.sim.envs.robosuite import INSTRUCTIONS
 
         return INSTRUCTIONS[self.config.task]
 

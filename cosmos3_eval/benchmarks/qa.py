@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
-from cosmos3_eval.answers import extract_choice, extract_number, format_number
-from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError, did_you_mean
-from cosmos3_eval.model import Capability
-from cosmos3_eval.scoring import MetricSpec, Score
-from cosmos3_eval.types import QARequest, TextOutput
+from cosmos3_eval.scorers.aggregate import MetricSpec, Score
+from cosmos3_eval.scorers.answers import extract_choice, extract_number, format_number
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _QUESTION_TYPES = (
@@ -146,7 +146,7 @@ class PhysQASim(_QABenchmark):
     """Physical-understanding QA about seeded MuJoCo scenes and rollouts.
 
     A sample's question type is drawn from its seed among ``question_types``; its scene,
-    question and answer come from :func:`cosmos3_eval.sim.qa_scenes.generate`. Only the
+    question and answer come from :func:`cosmos3_eval.sim.scenes.qa.generate`. Only the
     question, choices and answer are stored; ``request`` re-renders the media from the seed.
     """
 
@@ -171,11 +171,11 @@ class PhysQASim(_QABenchmark):
         return types[int(np.random.default_rng([seed, 7919]).integers(len(types)))]
 
     def question(self, seed: int) -> Any:
-        """The generated :class:`~cosmos3_eval.sim.qa_scenes.Question` for a seed (cached)."""
+        """The generated :class:`~cosmos3_eval.sim.scenes.qa.Question` for a seed (cached)."""
         if seed in self._cache:
             self._cache.move_to_end(seed)
             return self._cache[seed]
-        from cosmos3_eval.sim.qa_scenes import generate
+        from cosmos3_eval.sim.scenes.qa import generate
 
         q = generate(seed, self.question_type(seed))
         if self.cfg.cache_size:
@@ -200,7 +200,7 @@ class PhysQASim(_QABenchmark):
     def scene_renderer(self) -> Any:
         """The benchmark's single renderer (created on first use)."""
         if self._renderer is None:
-            from cosmos3_eval.sim.qa_scenes import SceneRenderer
+            from cosmos3_eval.sim.scenes.qa import SceneRenderer
 
             self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
         return self._renderer
@@ -225,8 +225,8 @@ class PhysQASim(_QABenchmark):
 
     def provenance(self) -> dict[str, Any]:
         """Renderer facts and the sizes that can move a score."""
-        from cosmos3_eval.sim import qa_scenes
         from cosmos3_eval.sim.render import render_provenance
+        from cosmos3_eval.sim.scenes import qa as qa_scenes
 
         return {
             "render": render_provenance(),

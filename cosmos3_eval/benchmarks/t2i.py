@@ -1,10 +1,10 @@
 """``compose-t2i``: GenEval-style compositional text-to-image, scored against rendered specs.
 
-Each sample is a seeded :class:`~cosmos3_eval.sim.t2i_scenes.SceneSpec` of one skill (single
+Each sample is a seeded :class:`~cosmos3_eval.sim.scenes.t2i.SceneSpec` of one skill (single
 object, two objects, counting, colour, shape, position, colour attribution); its prompt is
 generated from the spec and the style hint :data:`STYLE` travels in ``T2IRequest.style``. The
 generated image is resized to the task resolution and read by the classical
-:class:`~cosmos3_eval.t2i_scorer.T2IScorer` (validated on true and perturbed renders in
+:class:`~cosmos3_eval.scorers.t2i.T2IScorer` (validated on true and perturbed renders in
 ``benchmarks/perf/t2i_scorer_validation.py``). The oracle receives the MuJoCo render of the
 true spec.
 
@@ -22,12 +22,12 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import field_validator
 
-from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.model import Capability
-from cosmos3_eval.scoring import MetricSpec, MetricValue, Score
-from cosmos3_eval.sim.t2i_scenes import SKILLS, SceneSpec, generate_spec
-from cosmos3_eval.types import ImageOutput, T2IRequest
+from cosmos3_eval.scorers.aggregate import MetricSpec, MetricValue, Score
+from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneSpec, generate_spec
 
 STYLE = (
     "simple brightly coloured objects (cube, sphere, cylinder lying on its side, pyramid) on a "
@@ -90,8 +90,8 @@ class ComposeT2I(StaticBenchmark):
 
     def __init__(self, task_id: str, config: ComposeT2IConfig, task_dir: Path):
         super().__init__(task_id, config, task_dir)
-        from cosmos3_eval.learned_metrics import LearnedMetrics
-        from cosmos3_eval.t2i_scorer import T2IScorer
+        from cosmos3_eval.scorers.learned import LearnedMetrics
+        from cosmos3_eval.scorers.t2i import T2IScorer
 
         self.cfg = config
         self.scorer = T2IScorer(config.width, config.height)
@@ -117,7 +117,7 @@ class ComposeT2I(StaticBenchmark):
 
     def _render(self, spec: SceneSpec) -> np.ndarray:
         if self._renderer is None:
-            from cosmos3_eval.sim.t2i_scenes import SceneRenderer
+            from cosmos3_eval.sim.scenes.t2i import SceneRenderer
 
             self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
         return self._renderer.render(spec)
@@ -158,7 +158,7 @@ class ComposeT2I(StaticBenchmark):
         verdict = self.scorer.score(image, spec)  # validates / resizes the image
         scores = {"score": Score(float(verdict.ok), verdict.reason)}
         if self.learned.enabled:
-            from cosmos3_eval.t2i_scorer import prepare_image
+            from cosmos3_eval.scorers.t2i import prepare_image
 
             img = prepare_image(image, self.cfg.width, self.cfg.height)
             reference = self._render(spec) if self.learned.fid is not None else None
@@ -172,7 +172,7 @@ class ComposeT2I(StaticBenchmark):
         self, sample: Sample, request: T2IRequest, output: ImageOutput, out_dir: Path
     ) -> str | None:
         """A PNG tile: the prompt, the (resized) image and the verdict under it."""
-        from cosmos3_eval.t2i_scorer import prepare_image
+        from cosmos3_eval.scorers.t2i import prepare_image
 
         image = prepare_image(self._image(output), self.cfg.width, self.cfg.height)
         verdict = self.scorer.score(image, SceneSpec.from_json(sample.data["spec"]))
@@ -192,7 +192,7 @@ class ComposeT2I(StaticBenchmark):
 
     def provenance(self) -> dict[str, Any]:
         from cosmos3_eval.sim.render import render_provenance
-        from cosmos3_eval.sim.t2i_scenes import render_settings
+        from cosmos3_eval.sim.scenes.t2i import render_settings
 
         return {
             "render": render_provenance(),
@@ -230,7 +230,7 @@ def overall_metric(
         skills: The task's skills (records of other categories are ignored).
         task_id: Seeds the bootstrap so identical records give identical CIs.
     """
-    from cosmos3_eval.benchmark import derive_seed
+    from cosmos3_eval.api.benchmark import derive_seed
 
     per: dict[str, list[float]] = {s: [] for s in skills}
     for r in records:
@@ -238,7 +238,7 @@ def overall_metric(
         if cat in per:
             ok = r.get("error") is None and "score" in (r.get("scores") or {})
             per[cat].append(float(r["scores"]["score"]) if ok else 0.0)
-    from cosmos3_eval.stats import stratified_mean
+    from cosmos3_eval.scorers.stats import stratified_mean
 
     present = [v for v in per.values() if v]
     if not present:

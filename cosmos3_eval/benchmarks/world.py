@@ -31,7 +31,9 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import model_validator
 
-from cosmos3_eval.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.types import I2VRequest
 from cosmos3_eval.benchmarks.i2v import (
     VIDEO_METRICS,
     Truth,
@@ -39,9 +41,7 @@ from cosmos3_eval.benchmarks.i2v import (
     score_video,
     write_side_by_side,
 )
-from cosmos3_eval.model import Capability
-from cosmos3_eval.scoring import MetricSpec
-from cosmos3_eval.types import I2VRequest
+from cosmos3_eval.scorers.aggregate import MetricSpec
 
 PROMPT = (
     "A Panda robot arm above a table with a small red cube, seen from the front; "
@@ -139,7 +139,7 @@ class RobotPredict(StaticBenchmark):
         }
 
     def _make_env(self) -> None:
-        from cosmos3_eval.sim.envs_robosuite import make_robosuite
+        from cosmos3_eval.sim.envs.robosuite import make_robosuite
         from cosmos3_eval.sim.render import import_mujoco, make_renderer
 
         mujoco = import_mujoco()
@@ -214,7 +214,7 @@ class RobotPredict(StaticBenchmark):
         if sample.id in self._cache:
             self._cache.move_to_end(sample.id)
             return self._cache[sample.id]
-        from cosmos3_eval import video_metrics as vm
+        from cosmos3_eval.scorers import video as vm
 
         frames, acts, twin = self._rollout(sample.seed)
         k = self.config.context_frames

@@ -1,1 +1,1 @@
-"""Models: baselines and adapters. Registered lazily in :mod:`cosmos3_eval.registry`."""
+"""Models: baselines and adapters. Registered lazily in :mod:`cosmos3_eval.api.registry`."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosmos3_eval.model import ModelInfo
-from cosmos3_eval.types import (
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import (
     ActionChunk,
     ActRequest,
     I2VRequest,

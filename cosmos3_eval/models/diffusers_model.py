@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from cosmos3_eval.api.media import check_image, check_video
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
-from cosmos3_eval.media import check_image, check_video
-from cosmos3_eval.model import ModelInfo
 from cosmos3_eval.models.torch_model import resolve_device, tree_sha256
-from cosmos3_eval.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 
 _DTYPES = ("float32", "float16", "bfloat16")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosmos3_eval.model import ModelInfo
-from cosmos3_eval.types import ImageOutput, T2IRequest
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import ImageOutput, T2IRequest
 
 
 class BlankModel:
@@ -50,8 +50,8 @@ class FixedSceneModel:
 
     @staticmethod
     def scene() -> object:
-        """The fixed :class:`~cosmos3_eval.sim.t2i_scenes.SceneSpec`."""
-        from cosmos3_eval.sim.t2i_scenes import Group, ObjectSpec, Relation, SceneSpec
+        """The fixed :class:`~cosmos3_eval.sim.scenes.t2i.SceneSpec`."""
+        from cosmos3_eval.sim.scenes.t2i import Group, ObjectSpec, Relation, SceneSpec
 
         return SceneSpec(
             skill="position",
@@ -66,7 +66,7 @@ class FixedSceneModel:
     def _image(self, width: int, height: int) -> np.ndarray:
         key = (width, height)
         if key not in self._cache:
-            from cosmos3_eval.sim.t2i_scenes import SceneRenderer
+            from cosmos3_eval.sim.scenes.t2i import SceneRenderer
 
             renderer = SceneRenderer(width, height)
             try:

@@ -24,9 +24,10 @@ import os
 import re
 from typing import Any
 
+from cosmos3_eval.api.media import encode_video, image_data_uri
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
-from cosmos3_eval.media import encode_video, image_data_uri
-from cosmos3_eval.model import ModelInfo
 from cosmos3_eval.models.http_retry import (
     RetryPolicy,
     Verdict,
@@ -36,7 +37,6 @@ from cosmos3_eval.models.http_retry import (
     public_params,
     retryable_status,
 )
-from cosmos3_eval.types import QARequest, TextOutput
 
 CHOICE_INSTRUCTION = "Answer with the option's letter from the given choices directly."
 """The line appended after the options (the Qwen-VL multiple-choice convention)."""
@@ -96,7 +96,7 @@ def build_messages(
             frames = [image_data_uri(f, image_format) for f in request.video]
             content.append({"type": "video", "video": frames, "fps": fps})
         elif video_mode == "video_url":
-            from cosmos3_eval.media import b64encode
+            from cosmos3_eval.api.media import b64encode
 
             uri = "data:video/mp4;base64," + b64encode(encode_video(request.video, fps=fps))
             content.append({"type": "video_url", "video_url": {"url": uri}})

@@ -18,7 +18,7 @@ With ``send_meta=True`` (default) the adapter also sends ``cosmos3/...`` keys (s
 episode id, the task's action spec, the proprio by name) that real OpenPI servers ignore
 and ``cosmos3-eval serve`` uses to rebuild the exact request (needed for seeded baselines).
 
-The emitted :class:`~cosmos3_eval.types.ActionSpec` comes from the ``action_*`` model args,
+The emitted :class:`~cosmos3_eval.api.types.ActionSpec` comes from the ``action_*`` model args,
 else from the server metadata's ``"action_spec"``; the task checks it before the first step.
 """
 
@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import ActionChunk, ActionSpec, ActRequest
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
-from cosmos3_eval.model import ModelInfo
 from cosmos3_eval.models.http_retry import map_concurrent
-from cosmos3_eval.types import ActionChunk, ActionSpec, ActRequest
 
 META_PREFIX = "cosmos3/"
 

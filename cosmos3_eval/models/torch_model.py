@@ -4,7 +4,7 @@ Model args: ``module=pkg.mod:Class`` (importable, e.g. via ``PYTHONPATH``), ``ch
 path.safetensors``, ``device=auto|cpu|cuda[:i]``, ``revision=...``; every other arg is passed
 to ``Class(**kwargs)``. Weights are read with :mod:`safetensors` (never unpickled) and loaded
 strictly (a missing or unexpected tensor is an error). The checkpoint's sha256 goes into
-:class:`~cosmos3_eval.model.ModelInfo` so runs and cache entries name the exact weights.
+:class:`~cosmos3_eval.api.model.ModelInfo` so runs and cache entries name the exact weights.
 
 The module implements any of the capability methods with the suite's types
 (``answer(list[QARequest]) -> list[TextOutput]``, ``generate_images``, ``generate_videos``,
@@ -18,9 +18,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from cosmos3_eval.api.model import Capability, ModelInfo
+from cosmos3_eval.api.registry import import_target
 from cosmos3_eval.errors import ConfigError, UserError
-from cosmos3_eval.model import Capability, ModelInfo
-from cosmos3_eval.registry import import_target
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

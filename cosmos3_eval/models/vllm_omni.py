@@ -24,8 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
-from cosmos3_eval.media import (
+from cosmos3_eval.api.media import (
     b64decode,
     check_image,
     check_video,
@@ -34,7 +33,9 @@ from cosmos3_eval.media import (
     encode_image,
     encode_video,
 )
-from cosmos3_eval.model import ModelInfo
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
+from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
     RetryPolicy,
     Verdict,
@@ -44,7 +45,6 @@ from cosmos3_eval.models.http_retry import (
     public_params,
     retryable_status,
 )
-from cosmos3_eval.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 
 
 class HTTPStatusFault(Exception):

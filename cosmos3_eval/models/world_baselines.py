@@ -45,8 +45,8 @@ import re
 
 import numpy as np
 
-from cosmos3_eval.model import ModelInfo
-from cosmos3_eval.types import I2VRequest, VideoOutput
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import I2VRequest, VideoOutput
 
 FG_THRESHOLD = 30
 """Colour difference (grey levels, max over RGB) from the row median that marks foreground."""

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cosmos3_eval import __version__
-from cosmos3_eval.leaderboard import LeaderboardSchema, _fmt, _fmt_se, _task_order
+from cosmos3_eval.results.leaderboard import LeaderboardSchema, _fmt, _fmt_se, _task_order
 
 
 def esc(value: Any) -> str:
@@ -125,7 +125,7 @@ def leaderboard_table(
     """The leaderboard as an HTML table: one ``<tr data-model>`` per row of ``build_rows``.
 
     Args:
-        rows: Rows from :func:`cosmos3_eval.leaderboard.build_rows`.
+        rows: Rows from :func:`cosmos3_eval.results.leaderboard.build_rows`.
         schema: The leaderboard schema (display names, scales).
         display: Row key -> label to show (e.g. the unsanitised label from the manifest).
         subtitle: Row key -> second line (e.g. the registry model name).
@@ -177,7 +177,7 @@ def write_leaderboard_html(
     """Write ``index.html`` of a leaderboard directory: the table with task / model filters.
 
     Args:
-        rows: Rows from :func:`cosmos3_eval.leaderboard.build_rows`.
+        rows: Rows from :func:`cosmos3_eval.results.leaderboard.build_rows`.
         schema: The leaderboard schema.
         out_dir: The leaderboard output directory.
 

@@ -16,13 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cosmos3_eval.leaderboard import (
-    LeaderboardSchema,
-    VerifiedRun,
-    build_rows,
-    load_runs,
-    load_schema,
-)
 from cosmos3_eval.report.html import (
     TABLE_NOTE,
     esc,
@@ -34,7 +27,14 @@ from cosmos3_eval.report.html import (
     url,
 )
 from cosmos3_eval.report.sweep import find_sweeps, run_label
-from cosmos3_eval.results import RunDir
+from cosmos3_eval.results.leaderboard import (
+    LeaderboardSchema,
+    VerifiedRun,
+    build_rows,
+    load_runs,
+    load_schema,
+)
+from cosmos3_eval.results.rundir import RunDir
 
 IMAGE_SUFFIXES = frozenset({".png", ".gif", ".jpg", ".jpeg", ".webp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".webm"})

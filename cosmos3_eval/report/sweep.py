@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cosmos3_eval.leaderboard import VerifiedRun
+from cosmos3_eval.results.leaderboard import VerifiedRun
 
 # "step" must start a word (not "multistep2"), may be followed by "_" / "-" / nothing, and the
 # number must end there (the "5" in "step_5k" is not a step: units are ambiguous).

@@ -1,7 +1,7 @@
 """Env worker processes for closed-loop rollouts.
 
 Each :class:`EnvWorker` is one process (``spawn`` context: ``fork`` hangs once the parent holds a
-GL context, see SIM-FACTS) owning one :class:`~cosmos3_eval.sim.envs.PolicyEnv`. The parent
+GL context, see SIM-FACTS) owning one :class:`~cosmos3_eval.sim.envs.kinds.PolicyEnv`. The parent
 steps all workers in lockstep: it sends every worker a command, then collects every reply. A
 worker executes a whole action chunk per command (open-loop, stopping early at the end of the
 episode) and renders camera images only for the observation that the next decision reads, and
@@ -31,7 +31,7 @@ STARTUP_TIMEOUT_S = 300.0
 
 @dataclass(frozen=True)
 class EnvSpec:
-    """What a worker builds: an env kind of :data:`cosmos3_eval.sim.envs.ENV_KINDS` and args."""
+    """What a worker builds: an env kind (:data:`cosmos3_eval.sim.envs.kinds.ENV_KINDS`) + args."""
 
     kind: str
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -105,7 +105,7 @@ def _observe(env: Any, cmd: dict[str, Any]) -> dict[str, Any]:
 
 def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
     """Worker loop: build the env, then answer commands until ``close``."""
-    from cosmos3_eval.sim.envs import make_env
+    from cosmos3_eval.sim.envs.kinds import make_env
     from cosmos3_eval.sim.render import single_threaded_gl
 
     single_threaded_gl()  # workers render in parallel: one llvmpipe thread each

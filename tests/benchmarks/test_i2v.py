@@ -3,13 +3,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosmos3_eval.benchmark import derive_seed
+from cosmos3_eval.api.benchmark import derive_seed
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import VideoOutput
 from cosmos3_eval.benchmarks.i2v import PhysicsI2V, PhysicsI2VConfig
-from cosmos3_eval.config import load_benchmark, validate
+from cosmos3_eval.engine.tasks import load_benchmark, validate
 from cosmos3_eval.errors import ConfigError, ModelOutputError
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.scoring import aggregate
-from cosmos3_eval.types import VideoOutput
+from cosmos3_eval.scorers.aggregate import aggregate
 
 TASK = "physics-i2v-v1"
 

@@ -6,15 +6,15 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from cosmos3_eval.actions import COSMOS_10D
-from cosmos3_eval.benchmark import RolloutContext, derive_seed
+from cosmos3_eval.api.actions import COSMOS_10D
+from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import ActionChunk
 from cosmos3_eval.benchmarks.policy import PushBlockPolicy, RobosuitePolicy
-from cosmos3_eval.config import load_benchmark
+from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ActionSpaceMismatch
-from cosmos3_eval.model import ModelInfo
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
 from cosmos3_eval.models.policy_baselines import ZeroModel
-from cosmos3_eval.types import ActionChunk
 
 KEYS = {
     "id",

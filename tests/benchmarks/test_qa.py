@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosmos3_eval.benchmark import derive_seed
+from cosmos3_eval.api.benchmark import derive_seed
+from cosmos3_eval.api.types import TextOutput
 from cosmos3_eval.benchmarks.qa import JsonlQA, JsonlQAConfig, PhysQAConfig, PhysQASim
-from cosmos3_eval.config import load_benchmark
+from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
-from cosmos3_eval.sim.qa_scenes import QUESTION_TYPES
-from cosmos3_eval.types import TextOutput
+from cosmos3_eval.sim.scenes.qa import QUESTION_TYPES
 
 TASK = "physqa-sim-v1"
 N = 100

@@ -3,12 +3,12 @@ import json
 import numpy as np
 import pytest
 
-from cosmos3_eval.benchmark import derive_seed
-from cosmos3_eval.config import load_benchmark
+from cosmos3_eval.api.benchmark import derive_seed
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import ImageOutput
+from cosmos3_eval.engine.runner import RunOptions, run_task
+from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError, ModelOutputError
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.runner import RunOptions, run_task
-from cosmos3_eval.types import ImageOutput
 
 TASK = "compose-t2i-v1"
 N = 70  # 10 per skill

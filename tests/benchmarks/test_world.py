@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import VideoOutput
 from cosmos3_eval.benchmarks.world import RobotPredict, RobotPredictConfig
-from cosmos3_eval.config import load_benchmark, validate
+from cosmos3_eval.engine.tasks import load_benchmark, validate
 from cosmos3_eval.errors import ConfigError, ModelOutputError
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.scoring import aggregate
-from cosmos3_eval.types import VideoOutput
+from cosmos3_eval.scorers.aggregate import aggregate
 
 TASK = "robot-predict-v1"
 
@@ -23,7 +23,7 @@ def bench(tmp_path_factory):
 def test_task_file_loads_and_documents_actions():
     b = load_benchmark(TASK)
     assert b.config.num_frames == 12 and b.action_format == "robosuite_osc_pose_delta_hold4"
-    from cosmos3_eval.config import load_task_file
+    from cosmos3_eval.engine.tasks import load_task_file
 
     desc = load_task_file(TASK)[0].description
     assert "-1 open / +1 close" in desc and "held for 4 control steps" in desc

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cosmos3_eval.runner import RunOptions, evaluate
+from cosmos3_eval.engine.runner import RunOptions, evaluate
 
 
 def _by_id(run_dir):

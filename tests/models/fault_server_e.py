@@ -16,8 +16,8 @@ import time
 import numpy as np
 import uvicorn
 
-from cosmos3_eval.media import b64encode, encode_image, encode_video
-from cosmos3_eval.serve import free_port
+from cosmos3_eval.api.media import b64encode, encode_image, encode_video
+from cosmos3_eval.serve.app import free_port
 
 CASES = ("ok", "500", "429", "drop", "slow", "badjson", "badb64", "badsize", "badframes", "4xx")
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from cosmos3_eval.api.model import Capability, capabilities
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import I2VRequest, T2IRequest
 from cosmos3_eval.errors import UserError
-from cosmos3_eval.model import Capability, capabilities
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.types import I2VRequest, T2IRequest
 
 
 def build_tiny_t2i(root):

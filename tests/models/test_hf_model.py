@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
+from cosmos3_eval.api.model import Capability, capabilities
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import QARequest
 from cosmos3_eval.errors import ConfigError, UserError
-from cosmos3_eval.model import Capability, capabilities
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.types import QARequest
 
 TEMPLATE = (
     "{% for m in messages %}{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>"

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from fault_server_e import FaultServer
 
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import QARequest
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import RetryPolicy, parse_retry_after
 from cosmos3_eval.models.openai_api import (
@@ -15,8 +17,6 @@ from cosmos3_eval.models.openai_api import (
     parse_question,
     render_question,
 )
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.types import QARequest
 
 
 @pytest.fixture(scope="module")

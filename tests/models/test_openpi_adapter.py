@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import uvicorn
 
-from cosmos3_eval.actions import ROBOSUITE_OSC_7D, check_action_spec
+from cosmos3_eval.api.actions import ROBOSUITE_OSC_7D, check_action_spec
+from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.types import ActionChunk, ActRequest, Observation
 from cosmos3_eval.errors import ActionSpaceMismatch, ConfigError, ModelOutputError, UserError
-from cosmos3_eval.model import ModelInfo
 from cosmos3_eval.models.openpi import OpenPIModel, spec_from_json, spec_to_json
-from cosmos3_eval.serve import build_app, free_port
-from cosmos3_eval.types import ActionChunk, ActRequest, Observation
+from cosmos3_eval.serve.app import build_app, free_port
 
 
 class EchoPolicy:

@@ -7,16 +7,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from cosmos3_eval.api.model import Capability, capabilities
+from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
 from cosmos3_eval.errors import ConfigError, UserError
-from cosmos3_eval.model import Capability, capabilities
-from cosmos3_eval.registry import create_model
-from cosmos3_eval.types import ActionSpec, ActRequest, Observation
 
 MODULE = textwrap.dedent(
     """
     import numpy as np
     import torch
-    from cosmos3_eval.types import ActionChunk, ActionSpec
+    from cosmos3_eval.api.types import ActionChunk, ActionSpec
 
     class TinyPolicy(torch.nn.Module):
         action_spec = ActionSpec(kind="toy", dim=2)

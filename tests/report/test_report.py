@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.errors import DataError
-from cosmos3_eval.leaderboard import VerifiedRun, build_leaderboard, load_schema
 from cosmos3_eval.report import parse_step, write_leaderboard_html, write_report
 from cosmos3_eval.report.html import esc, leaderboard_table
 from cosmos3_eval.report.plots import legend_label
 from cosmos3_eval.report.site import card, copy_artifact
 from cosmos3_eval.report.sweep import find_sweeps, run_step, series_name
-from cosmos3_eval.runner import RunOptions, evaluate
+from cosmos3_eval.results.leaderboard import VerifiedRun, build_leaderboard, load_schema
 
 HOSTILE = "<script>alert(1)</script>"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from cosmos3_eval.cli import main as cli_main
+from cosmos3_eval.api.types import TextOutput
+from cosmos3_eval.cli.main import main as cli_main
+from cosmos3_eval.engine.runner import RunOptions, evaluate, run_task
 from cosmos3_eval.models.baselines import OracleModel
-from cosmos3_eval.runner import RunOptions, evaluate, run_task
-from cosmos3_eval.types import TextOutput
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 HOSTILE = "<script>alert(1)</script>"

@@ -3,9 +3,9 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from cosmos3_eval.errors import ConfigError
-from cosmos3_eval.sim.envs import EnvInstability, make_env
-from cosmos3_eval.sim.envs_gym import PusherEnv, ReacherEnv
-from cosmos3_eval.sim.envs_push_block import PushBlockEnv
+from cosmos3_eval.sim.envs.gym import PusherEnv, ReacherEnv
+from cosmos3_eval.sim.envs.kinds import EnvInstability, make_env
+from cosmos3_eval.sim.envs.push_block import PushBlockEnv
 
 
 def _run_expert(env, seed):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from cosmos3_eval import video_metrics as vm
-from cosmos3_eval.sim.physics_scenes import (
+from cosmos3_eval.scorers import video as vm
+from cosmos3_eval.sim.scenes.physics import (
     SCENARIO_KINDS,
     ScenarioSimulator,
     hue_of,
@@ -57,7 +57,7 @@ def test_unknown_kind():
 
 
 def test_palette_hues_are_separated():
-    from cosmos3_eval.sim.physics_scenes import PALETTE
+    from cosmos3_eval.sim.scenes.physics import PALETTE
 
     hues = sorted(hue_of(c) for c in PALETTE.values())
     gaps = np.diff(hues + [hues[0] + 360])

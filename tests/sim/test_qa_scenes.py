@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from cosmos3_eval.sim import qa_scenes as qs
+from cosmos3_eval.sim.scenes import qa as qs
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from cosmos3_eval.sim.t2i_scenes import (
+from cosmos3_eval.sim.scenes.t2i import (
     COLOURS,
     PERTURBATIONS,
     RELATIONS,
@@ -69,7 +69,7 @@ def test_skill_structure_and_prompts():
 
 
 def test_prompt_format_matches_the_issue_example():
-    from cosmos3_eval.sim.t2i_scenes import Group, ObjectSpec, Relation
+    from cosmos3_eval.sim.scenes.t2i import Group, ObjectSpec, Relation
 
     spec = SceneSpec(
         "position",

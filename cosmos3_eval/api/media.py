@@ -1,0 +1,227 @@
+"""One home for media encoding: images and videos to and from bytes, base64 and data URIs.
+
+Every network adapter, the server and the cache use these, so a decoding rule (what counts
+as a valid image, how a video is validated) is written once. Images are ``uint8 (H, W, 3)``
+and videos ``uint8 (T, H, W, 3)`` RGB, as in :mod:`cosmos3_eval.api.types`.
+
+Lossless choices matter for parity (scores over the network must equal in-process scores):
+PNG for images, and for video an MP4 in ``libx264rgb`` at ``-qp 0``, which is bit-exact and
+still decodable by any ffmpeg. ``lossless=False`` gives the ordinary ``yuv420p`` H.264 that
+generation servers return.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from typing import Any
+
+import numpy as np
+
+from cosmos3_eval.errors import ModelOutputError
+
+_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
+
+
+def as_image(array: Any, what: str = "image") -> np.ndarray:
+    """Validate and return a ``uint8 (H, W, 3)`` image (grey or RGBA are converted).
+
+    Raises:
+        ModelOutputError: Wrong dtype, rank or channel count.
+    """
+    img = np.asarray(array)
+    if img.dtype != np.uint8:
+        raise ModelOutputError(f"{what}: expected uint8, got {img.dtype}")
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    if img.ndim != 3 or img.shape[-1] not in (3, 4) or img.shape[0] == 0 or img.shape[1] == 0:
+        raise ModelOutputError(f"{what}: expected shape (H, W, 3), got {img.shape}")
+    return np.ascontiguousarray(img[..., :3])
+
+
+def as_video(array: Any, what: str = "video") -> np.ndarray:
+    """Validate and return a ``uint8 (T, H, W, 3)`` video.
+
+    Raises:
+        ModelOutputError: Wrong dtype or shape.
+    """
+    vid = np.asarray(array)
+    if vid.dtype != np.uint8:
+        raise ModelOutputError(f"{what}: expected uint8, got {vid.dtype}")
+    if vid.ndim != 4 or vid.shape[-1] != 3 or 0 in vid.shape:
+        raise ModelOutputError(f"{what}: expected shape (T, H, W, 3), got {vid.shape}")
+    return np.ascontiguousarray(vid)
+
+
+def encode_image(image: np.ndarray, fmt: str = "png", quality: int = 95) -> bytes:
+    """Encode an image as PNG (lossless) or JPEG bytes."""
+    from PIL import Image
+
+    fmt = fmt.lower()
+    if fmt not in _MIME:
+        raise ValueError(f"unsupported image format '{fmt}' (png, jpeg)")
+    buf = io.BytesIO()
+    pil = Image.fromarray(as_image(image))
+    if fmt == "png":
+        # compress_level=1: these images live for one request; speed beats size.
+        pil.save(buf, format="PNG", compress_level=1)
+    else:
+        pil.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def decode_image(data: bytes, what: str = "image") -> np.ndarray:
+    """Decode PNG / JPEG / any Pillow-readable bytes into ``uint8 (H, W, 3)``.
+
+    Raises:
+        ModelOutputError: The bytes are not a readable image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as pil:
+            return as_image(np.asarray(pil.convert("RGB")), what)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ModelOutputError(f"{what}: not a decodable image ({exc})") from exc
+
+
+def b64encode(data: bytes) -> str:
+    """Standard base64 text of ``data``."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(text: str, what: str = "base64 payload") -> bytes:
+    """Strictly decode base64 (invalid characters or padding are an error, not skipped).
+
+    Raises:
+        ModelOutputError: ``text`` is not valid base64.
+    """
+    if not isinstance(text, str) or not text:
+        raise ModelOutputError(f"{what}: expected a non-empty base64 string")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ModelOutputError(f"{what}: invalid base64 ({exc})") from exc
+
+
+def image_data_uri(image: np.ndarray, fmt: str = "png") -> str:
+    """``data:image/png;base64,...`` for an image (the OpenAI ``image_url`` convention)."""
+    return f"data:{_MIME[fmt.lower()]};base64,{b64encode(encode_image(image, fmt))}"
+
+
+def parse_data_uri(uri: str, what: str = "data URI") -> tuple[str, bytes]:
+    """Split a base64 data URI into (mime type, bytes).
+
+    Raises:
+        ModelOutputError: Not a base64 data URI.
+    """
+    if not isinstance(uri, str) or not uri.startswith("data:") or "," not in uri:
+        raise ModelOutputError(f"{what}: expected a 'data:<mime>;base64,...' URI")
+    header, _, payload = uri.partition(",")
+    if not header.endswith(";base64"):
+        raise ModelOutputError(f"{what}: only base64 data URIs are supported")
+    return header[5 : -len(";base64")], b64decode(payload, what)
+
+
+def decode_image_uri(uri: str, what: str = "image") -> np.ndarray:
+    """Decode an image data URI into ``uint8 (H, W, 3)``."""
+    _, data = parse_data_uri(uri, what)
+    return decode_image(data, what)
+
+
+def encode_video(
+    video: np.ndarray, fmt: str = "mp4", fps: float = 8.0, lossless: bool = True
+) -> bytes:
+    """Encode a video as MP4 (H.264) or GIF bytes via imageio / ffmpeg.
+
+    Args:
+        video: ``uint8 (T, H, W, 3)``.
+        fmt: ``"mp4"`` or ``"gif"``.
+        fps: Frame rate written into the container.
+        lossless: MP4 only: bit-exact ``libx264rgb -qp 0`` (default) instead of ``yuv420p``.
+    """
+    import imageio.v3 as iio
+
+    video = as_video(video)
+    if fmt == "gif":
+        return iio.imwrite("<bytes>", video, extension=".gif", duration=1000.0 / fps, loop=0)
+    if fmt != "mp4":
+        raise ValueError(f"unsupported video format '{fmt}' (mp4, gif)")
+    if lossless:
+        kwargs: dict[str, Any] = {
+            "codec": "libx264rgb",
+            "pixelformat": "bgr24",
+            "output_params": ["-qp", "0"],
+        }
+    else:
+        # yuv420p needs even sizes; macro_block_size=1 stops imageio from resizing silently.
+        kwargs = {"codec": "libx264", "pixelformat": "yuv420p", "quality": 8}
+        if video.shape[1] % 2 or video.shape[2] % 2:
+            kwargs["pixelformat"] = "yuv444p"
+    return iio.imwrite("<bytes>", video, extension=".mp4", fps=fps, macro_block_size=1, **kwargs)
+
+
+def decode_video(data: bytes, what: str = "video") -> np.ndarray:
+    """Decode MP4 / GIF / WebM bytes into ``uint8 (T, H, W, 3)``.
+
+    Raises:
+        ModelOutputError: Not a decodable video.
+    """
+    import imageio.v3 as iio
+
+    ext = ".gif" if data[:6] in (b"GIF87a", b"GIF89a") else ".mp4"
+    try:
+        frames = iio.imread(data, extension=ext, index=None)
+    except Exception as exc:  # imageio raises many types (OSError, RuntimeError, ...)
+        raise ModelOutputError(f"{what}: not a decodable video ({exc})") from exc
+    frames = np.asarray(frames)
+    if frames.ndim == 3:  # a single-frame GIF
+        frames = frames[None]
+    return as_video(frames[..., :3], what)
+
+
+def check_image(image: np.ndarray, width: int, height: int, what: str = "image") -> np.ndarray:
+    """Validate an image and its size against the request.
+
+    Raises:
+        ModelOutputError: Wrong dtype, shape or size.
+    """
+    image = as_image(image, what)
+    if image.shape[:2] != (height, width):
+        raise ModelOutputError(
+            f"{what}: expected {width}x{height}, got {image.shape[1]}x{image.shape[0]}"
+        )
+    return image
+
+
+def check_video(
+    video: np.ndarray, num_frames: int, width: int, height: int, what: str = "video"
+) -> np.ndarray:
+    """Validate a video, its frame count and frame size against the request.
+
+    Raises:
+        ModelOutputError: Wrong dtype, shape, frame count or size.
+    """
+    video = as_video(video, what)
+    if video.shape[0] != num_frames:
+        raise ModelOutputError(f"{what}: expected {num_frames} frames, got {video.shape[0]}")
+    if video.shape[1:3] != (height, width):
+        raise ModelOutputError(
+            f"{what}: expected {width}x{height} frames, got {video.shape[2]}x{video.shape[1]}"
+        )
+    return video
+
+
+def pack_msgpack(obj: Any) -> bytes:
+    """Msgpack with numpy arrays (the OpenPI wire format; never pickle)."""
+    from openpi_client import msgpack_numpy
+
+    return msgpack_numpy.packb(obj)
+
+
+def unpack_msgpack(data: bytes) -> Any:
+    """Inverse of :func:`pack_msgpack`."""
+    from openpi_client import msgpack_numpy
+
+    return msgpack_numpy.unpackb(data)

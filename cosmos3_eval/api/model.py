@@ -1,0 +1,126 @@
+"""The common, batched model interface.
+
+A model is a :class:`ModelInfo` plus one or more capabilities; each capability is one batched
+method and the model does its own batching::
+
+    answer(list[QARequest]) -> list[TextOutput]
+    generate_images(list[T2IRequest]) -> list[ImageOutput]
+    generate_videos(list[I2VRequest]) -> list[VideoOutput]
+    act(list[ActRequest]) -> list[ActionChunk]
+
+A method may raise for the whole batch (every sample in it records the error) or return an
+:class:`Exception` instance in place of one output (only that sample records it).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from cosmos3_eval.api.types import (
+    ActionChunk,
+    ActionSpec,
+    ActRequest,
+    I2VRequest,
+    ImageOutput,
+    QARequest,
+    T2IRequest,
+    TextOutput,
+    VideoOutput,
+)
+
+
+class Capability(str, enum.Enum):
+    """What a model can do; the value is the name of the batched method."""
+
+    ANSWER = "answer"
+    GENERATE_IMAGES = "generate_images"
+    GENERATE_VIDEOS = "generate_videos"
+    ACT = "act"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Identity and provenance of a model, written to every run manifest.
+
+    Attributes:
+        name: Registry name, e.g. ``"oracle"``.
+        revision: Free-form revision (git sha, training step, served model name).
+        checkpoint_sha256: sha256 of the weights file, if any.
+        params: The model args (secrets are never stored here).
+        privileged: Whether the model may receive privileged ground truth (oracles only).
+        action_spec: The action convention this model emits, for ``act``-capable models.
+            ``None`` means "adapts to the task's" (baselines that read the task spec).
+    """
+
+    name: str
+    revision: str = ""
+    checkpoint_sha256: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    privileged: bool = False
+    action_spec: ActionSpec | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict for the manifest."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """Anything with an ``info`` and at least one capability method."""
+
+    info: ModelInfo
+
+
+class QAModel(Protocol):
+    """A model that answers questions about images and video."""
+
+    info: ModelInfo
+
+    def answer(self, requests: list[QARequest]) -> list[TextOutput]: ...
+
+
+class ImageModel(Protocol):
+    """A text-to-image generator."""
+
+    info: ModelInfo
+
+    def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput]: ...
+
+
+class VideoModel(Protocol):
+    """An image(+actions)-to-video generator / world model."""
+
+    info: ModelInfo
+
+    def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput]: ...
+
+
+class PolicyModel(Protocol):
+    """A policy that emits action chunks for many running episodes at once."""
+
+    info: ModelInfo
+
+    def act(self, requests: list[ActRequest]) -> list[ActionChunk]: ...
+
+
+def capabilities(model: object) -> frozenset[Capability]:
+    """The capabilities a model implements: the capability methods it has.
+
+    A model may narrow this by defining a ``capabilities`` attribute (e.g. a network adapter
+    that only knows at run time what its server offers).
+    """
+    declared = getattr(model, "capabilities", None)
+    if declared is not None and not callable(declared):
+        return frozenset(Capability(c) for c in declared)
+    return frozenset(c for c in Capability if callable(getattr(model, c.value, None)))
+
+
+def close_model(model: object) -> None:
+    """Release a model's resources (connections, servers) if it has a ``close`` method."""
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()

@@ -1,0 +1,39 @@
+"""A local pool of spawned worker processes (never fork: the parent may hold a GL context)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from cosmos3_eval.engine.executors.base import Job, ShardResult, run_shard
+
+
+class ProcessExecutor:
+    """Runs shards in ``workers`` spawned processes, at most ``2 * workers`` in flight.
+
+    Args:
+        workers: Number of processes.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = max(1, workers)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+
+    def run(self, job: Job, shards: Iterator[list[int]]) -> Iterator[ShardResult]:
+        """Yield shard results as they complete; in-flight work is bounded (flat memory)."""
+        inflight: set[Future[ShardResult]] = set()
+        for shard in shards:
+            inflight.add(self._pool.submit(run_shard, job, shard))
+            if len(inflight) >= 2 * self.workers:
+                done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        while inflight:
+            done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+
+    def close(self) -> None:
+        """Shut the pool down."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

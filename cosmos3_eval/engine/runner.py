@@ -1,0 +1,519 @@
+"""``evaluate()``: plan, batch, record, resume and aggregate one model over tasks.
+
+For every (model, task) pair the runner opens a run directory (refusing one that holds a
+different config or code version), skips the sample ids already in ``samples.jsonl``, streams
+the rest in batches (memory flat in the number of samples), appends each record as soon as it
+is scored (flush + fsync), records per-sample faults within the error budget, and finally
+writes ``metrics.json`` from the records on disk, so a resumed run and an uninterrupted one
+produce identical files.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from cosmos3_eval import __version__
+from cosmos3_eval.api.benchmark import (
+    Benchmark,
+    ClosedLoopBenchmark,
+    RolloutContext,
+    Sample,
+    StaticBenchmark,
+    derive_seed,
+    sample_id,
+    score_values,
+)
+from cosmos3_eval.api.model import capabilities, close_model
+from cosmos3_eval.engine.tasks import load_benchmark
+from cosmos3_eval.errors import RunFailed, UserError
+from cosmos3_eval.results.rundir import (
+    RunDir,
+    SampleWriter,
+    environment,
+    file_sha256,
+    git_info,
+    now_iso,
+    package_versions,
+    source_sha256,
+    write_json_atomic,
+)
+from cosmos3_eval.scorers.aggregate import MetricValue, aggregate
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of one ``cosmos3-eval run``.
+
+    Attributes:
+        limit: Samples / episodes per task (``None``: the task's size or default size).
+        seed: Base seed; per-sample seeds derive from (task, index, seed).
+        batch_size: Max requests per model call (static tasks; closed-loop: envs per call).
+        max_errors: Error budget per task; ``None`` = 10 % of the planned samples (min 5).
+        out: Parent directory of the run directories.
+        media: Save media artifacts (images, side-by-side videos, episode videos) for the
+            first K samples / episodes.
+        workers: Env worker processes (closed-loop tasks).
+        replan_every: Execute this many actions of each chunk open-loop.
+        episode_timeout_s: Wall-clock limit per episode.
+        progress: Show a progress bar on stderr.
+        label: Run-directory label for the model (default: the model name).
+        cache_dir: Response cache directory (``None``: no cache).
+        executor: ``local`` (in-process), ``process`` (spawned pool) or ``ray``.
+        ray_address: Ray cluster to join (``auto`` / ``HOST:PORT``); ``None`` = local Ray.
+        model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
+    """
+
+    limit: int | None = None
+    seed: int = 0
+    batch_size: int = 8
+    max_errors: int | None = None
+    out: Path = Path("results")
+    media: int = 0
+    workers: int = 1
+    replan_every: int | None = None
+    episode_timeout_s: float = 300.0
+    progress: bool = True
+    label: str | None = None
+    cache_dir: Path | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    model_placement: str = "replicate"
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """The outcome of one (model, task) run."""
+
+    task_id: str
+    run_dir: Path
+    metrics: dict[str, Any]
+    n: int
+    n_new: int
+    n_errors: int
+    status: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def error_budget(options: RunOptions, n: int) -> int:
+    """The number of errored samples a task may have before the run fails."""
+    if options.max_errors is not None:
+        return options.max_errors
+    return max(5, math.ceil(0.1 * n))
+
+
+def planned_size(bench: Benchmark, limit: int | None) -> int:
+    """Number of samples / episodes to run."""
+    available = bench.num_samples()
+    n = limit if limit is not None else (available or bench.default_size)
+    if available is not None:
+        n = min(n, available)
+    if n <= 0:
+        raise UserError(f"--limit must be positive, got {limit}")
+    return n
+
+
+def _identity(
+    bench: Benchmark, model: Any, options: RunOptions, provenance: dict[str, Any]
+) -> dict[str, Any]:
+    info = model.info
+    return {
+        "task": bench.task_id,
+        "task_config": bench.config.model_dump(mode="json"),
+        "task_provenance": provenance,
+        "model": {
+            "name": info.name,
+            "revision": info.revision,
+            "checkpoint_sha256": info.checkpoint_sha256,
+            "params": info.params,
+        },
+        "base_seed": options.seed,
+        "code": {"version": __version__, "source_sha256": source_sha256()},
+    }
+
+
+def _manifest(
+    bench: Benchmark, model: Any, options: RunOptions, n: int, identity: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "created_at": now_iso(),
+        "label": options.label or model.info.name,
+        "model": model.info.to_json(),
+        "task": {
+            "id": bench.task_id,
+            "version": bench.version,
+            "type": bench.type_name or type(bench).__name__,
+            "capability": bench.capability.value,
+            "main_metric": bench.main_metric,
+            "config": bench.config.model_dump(mode="json"),
+            "provenance": identity["task_provenance"],
+        },
+        "seeds": {
+            "base_seed": options.seed,
+            "derivation": "sha256(f'{task}|{index}|{base_seed}')[:4] little-endian & 0x7fffffff",
+        },
+        "plan": {"n": n, "batch_size": options.batch_size, "workers": options.workers},
+        "code": {"version": __version__, "source_sha256": source_sha256(), **git_info()},
+        "packages": package_versions(),
+        "environment": environment(),
+        "argv": sys.argv,
+    }
+
+
+def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="sample",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def _batched(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def static_records(
+    bench: StaticBenchmark,
+    model: Any,
+    pending: Iterator[int],
+    options: RunOptions,
+    artifacts: Path,
+) -> Iterator[dict[str, Any]]:
+    """Yield one record per pending sample, in index order, batching model calls.
+
+    This is the one sample loop of the suite; executors run it on shards in their workers.
+    """
+    privileged = bool(model.info.privileged)
+    method = getattr(model, bench.capability.value)
+    for indices in _batched(pending, max(1, options.batch_size)):
+        samples: list[Sample] = [
+            bench.sample(i, derive_seed(bench.task_id, i, options.seed)) for i in indices
+        ]
+        requests: list[Any] = []
+        failed: dict[int, str] = {}
+        for k, s in enumerate(samples):
+            try:
+                req = bench.request(s, privileged=privileged)
+            except UserError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broken sample is recorded, not fatal
+                failed[k] = f"building the request failed: {_error_text(exc)}"
+                req = None
+            if req is not None and not privileged and getattr(req, "privileged", None) is not None:
+                raise AssertionError(f"{bench.task_id}: privileged data leaked to a non-oracle")
+            requests.append(req)
+        live = [k for k in range(len(samples)) if k not in failed]
+        outputs: dict[int, Any] = {}
+        t0 = time.perf_counter()
+        if live:
+            try:
+                result = method([requests[k] for k in live])
+                if not isinstance(result, list) or len(result) != len(live):
+                    got = len(result) if isinstance(result, list) else type(result).__name__
+                    raise RuntimeError(f"model returned {got} outputs for {len(live)} requests")
+                outputs = dict(zip(live, result))
+            except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
+                for k in live:
+                    failed[k] = f"model raised {_error_text(exc)}"
+        latency = (time.perf_counter() - t0) / max(1, len(live))
+        for k, s in enumerate(samples):
+            rec: dict[str, Any] = {
+                "id": s.id,
+                "index": s.index,
+                "seed": s.seed,
+                "category": s.category,
+                "data": s.data,
+                "scores": {},
+                "error": None,
+                "latency_s": round(latency, 6),
+            }
+            if k not in failed and isinstance(outputs.get(k), BaseException):
+                failed[k] = f"model returned an error: {_error_text(outputs[k])}"
+            if k in failed:
+                rec["error"] = failed[k]
+            else:
+                try:
+                    scored = bench.score(s, requests[k], outputs[k])
+                    values, reasons = score_values(scored.scores)
+                    rec.update(scores=values, reasons=reasons, output=scored.output)
+                except Exception as exc:  # noqa: BLE001 - invalid output: recorded
+                    rec["error"] = f"invalid output: {_error_text(exc)}"
+            if s.index < options.media and k in outputs and rec["error"] is None:
+                try:
+                    rec["artifact"] = bench.save_media(s, requests[k], outputs[k], artifacts)
+                except Exception as exc:  # noqa: BLE001 - media is a side product
+                    rec["artifact_error"] = _error_text(exc)
+            yield rec
+
+
+def closed_loop_records(
+    bench: ClosedLoopBenchmark,
+    model: Any,
+    pending: Iterator[int],
+    options: RunOptions,
+    artifacts: Path,
+) -> Iterator[dict[str, Any]]:
+    """Yield one record per pending episode (in completion order) from the rollout engine."""
+    specs = [bench.episode(i, derive_seed(bench.task_id, i, options.seed)) for i in pending]
+    if not specs:
+        return
+    ctx = RolloutContext(
+        workers=options.workers,
+        batch_size=options.batch_size,
+        replan_every=options.replan_every,
+        video=options.media,
+        artifacts_dir=artifacts,
+        privileged=bool(model.info.privileged),
+        episode_timeout_s=options.episode_timeout_s,
+    )
+    for rec in bench.rollout(model, specs, ctx):
+        rec.setdefault("category", "all")
+        rec.setdefault("scores", {})
+        rec.setdefault("error", None)
+        yield rec
+
+
+def compute_metrics(bench: Benchmark, run: RunDir, n: int, model_name: str) -> dict[str, Any]:
+    """Aggregate the run's records (index < n, in index order) into the metrics.json dict."""
+    rows = sorted(
+        (r for r in run.records() if r.get("index", 0) < n), key=lambda r: r.get("index", 0)
+    )
+    # The bootstrap seed is fixed per task so identical records always give identical CIs.
+    metric_seed = derive_seed(bench.task_id, -1, 0)
+    metrics: dict[str, MetricValue] = aggregate(bench.metric_specs, rows, seed=metric_seed)
+    metrics.update(bench.corpus_metrics(rows))
+    return {
+        "task": bench.task_id,
+        "task_version": bench.version,
+        "model": model_name,
+        "main_metric": bench.main_metric,
+        "n_samples": len(rows),
+        "n_errors": sum(1 for r in rows if r.get("error") is not None),
+        "metrics": {k: v.to_json() for k, v in metrics.items()},
+    }
+
+
+def run_task(
+    model: Any,
+    task_id: str,
+    options: RunOptions,
+    limit: int | None = None,
+    executor: Any = None,
+    model_spec: tuple[str, dict[str, Any]] | None = None,
+) -> TaskRun:
+    """Evaluate one loaded model on one task, resuming its run directory if present.
+
+    Args:
+        model: A model instance (see :mod:`cosmos3_eval.api.model`).
+        task_id: Task id or task-file path.
+        options: Run options.
+        limit: Overrides ``options.limit`` (suites set it per task).
+        executor: A :class:`~cosmos3_eval.engine.executors.Executor` for non-local execution.
+        model_spec: (registry name, args) from which workers rebuild the model.
+
+    Raises:
+        UserError: Unknown task, bad config, capability missing, incompatible run directory.
+        RunFailed: The error budget was exceeded.
+    """
+    started = time.perf_counter()
+    bench = load_benchmark(task_id)
+    try:
+        if bench.capability not in capabilities(model):
+            raise UserError(
+                f"model '{model.info.name}' cannot {bench.capability.value} "
+                f"(needed by {bench.task_id})"
+            )
+        bench.check_model(model)
+        n = planned_size(bench, limit if limit is not None else options.limit)
+        label = options.label or model.info.name
+        run = RunDir(Path(options.out) / f"{_safe(label)}__{bench.task_id}")
+        # Provenance can be costly (JsonlQA hashes its data file): computed once per run.
+        identity = _identity(bench, model, options, bench.provenance())
+        resumed = run.open(identity, _manifest(bench, model, options, n, identity))
+        run.repair()
+        done = run.completed_ids()
+        planned_ids = {sample_id(bench.task_id, i) for i in range(n)}
+        errors = sum(1 for i, err in done.items() if err and i in planned_ids)
+        already = sum(1 for i in done if i in planned_ids)
+        budget = error_budget(options, n)
+        pending = (i for i in range(n) if sample_id(bench.task_id, i) not in done)
+        notes = ["resumed"] if resumed and already else []
+        if already < n:
+            run.update_manifest(status="running", plan={**run.manifest()["plan"], "n": n})
+        if executor is None:
+            produce = static_records if isinstance(bench, StaticBenchmark) else closed_loop_records
+            records = produce(bench, model, pending, options, run.artifacts)
+        else:
+            if model_spec is None:
+                raise ValueError("a non-local executor needs model_spec")
+            records = _executor_records(
+                executor, bench, model_spec, options, pending, run.artifacts
+            )
+        n_new = 0
+        failed_reason = None
+        with (
+            SampleWriter(run.samples_path) as writer,
+            _progress(n, already, bench.task_id, options.progress) as bar,
+        ):
+            for rec in records:
+                writer.append(rec)
+                n_new += 1
+                bar.update(1)
+                if rec.get("error") is not None:
+                    errors += 1
+                    if errors > budget:
+                        failed_reason = (
+                            f"{bench.task_id}: error budget exceeded ({errors} errors > "
+                            f"--max-errors {budget}); last error: {rec['error']}"
+                        )
+                        break
+        if failed_reason:
+            run.update_manifest(status="failed", failure=failed_reason)
+            raise RunFailed(failed_reason)
+        metrics = compute_metrics(bench, run, n, model.info.name)
+        write_json_atomic(run.metrics_path, metrics)
+        run.update_manifest(
+            status="complete",
+            finished_at=now_iso(),
+            n_samples=metrics["n_samples"],
+            n_errors=metrics["n_errors"],
+            samples_sha256=file_sha256(run.samples_path),
+        )
+        return TaskRun(
+            task_id=bench.task_id,
+            run_dir=run.path,
+            metrics=metrics,
+            n=n,
+            n_new=n_new,
+            n_errors=metrics["n_errors"],
+            status="complete",
+            seconds=time.perf_counter() - started,
+            notes=notes,
+        )
+    finally:
+        bench.close()
+
+
+def _executor_records(
+    executor: Any,
+    bench: Benchmark,
+    model_spec: tuple[str, dict[str, Any]],
+    options: RunOptions,
+    pending: Iterator[int],
+    artifacts: Path,
+) -> Iterator[dict[str, Any]]:
+    """Records from an executor's shards; the driver writes their media files."""
+    import os
+
+    from cosmos3_eval.engine.executors import Job
+
+    job = Job(
+        task_id=bench.task_id,
+        model_name=model_spec[0],
+        model_args=model_spec[1],
+        options=options,
+        task_dirs=os.environ.get("COSMOS3_EVAL_TASKS", ""),
+    )
+    # Static shards are model batches; episodes go one per shard for load balance.
+    size = max(1, options.batch_size) if isinstance(bench, StaticBenchmark) else 1
+    for result in executor.run(job, _batched(pending, size)):
+        for name, data in result.files.items():
+            tmp = artifacts / f".{name}.part"
+            tmp.write_bytes(data)
+            os.replace(tmp, artifacts / name)
+        yield from result.records
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in label)
+
+
+def evaluate(
+    model_name: str,
+    model_args: dict[str, Any] | None,
+    tasks: list[tuple[str, int | None]],
+    options: RunOptions,
+    skip_unsupported: bool = False,
+) -> list[TaskRun]:
+    """Evaluate a registered model on tasks.
+
+    Args:
+        model_name: Registry name (``random``, ``oracle``, ``openai``, ...).
+        model_args: Keyword args for the model factory.
+        tasks: (task id, per-task limit or ``None``) pairs.
+        options: Run options.
+        skip_unsupported: Skip (with a note) tasks whose capability the model lacks, instead
+            of failing (suites mix families).
+
+    Returns:
+        One :class:`TaskRun` per task run.
+    """
+    from cosmos3_eval.api.registry import BENCHMARK_TYPES, create_model
+    from cosmos3_eval.engine.tasks import load_task_file
+
+    # Validate every task name before the (possibly slow) model loads.
+    for task_id, _ in tasks:
+        load_task_file(task_id)
+    model = create_model(model_name, model_args)
+    if options.cache_dir is not None:
+        from cosmos3_eval.engine.cache import CachedModel
+
+        model = CachedModel(model, options.cache_dir)
+    if options.label is None:
+        options = replace(options, label=model.info.name)
+    executor = None
+    if options.executor != "local":
+        from cosmos3_eval.engine.executors import make_executor
+
+        executor = make_executor(
+            options.executor, options.workers, options.ray_address, options.model_placement
+        )
+    results = []
+    try:
+        caps = capabilities(model)
+        for task_id, limit in tasks:
+            tf, _ = load_task_file(task_id)
+            cls = BENCHMARK_TYPES.load(tf.type)
+            if skip_unsupported and cls.capability not in caps:
+                print(
+                    f"skipping {task_id}: model '{model.info.name}' cannot {cls.capability.value}",
+                    file=sys.stderr,
+                )
+                continue
+            results.append(
+                run_task(model, task_id, options, limit, executor, (model_name, model_args or {}))
+            )
+    finally:
+        if executor is not None:
+            executor.close()
+        stats = getattr(model, "stats", None)
+        if callable(stats) and results:
+            results[-1].notes.append(f"cache: {stats()}")
+        close_model(model)
+    return results
+
+
+def format_exception(exc: BaseException) -> str:
+    """A full traceback as text (for unexpected internal errors)."""
+    return "".join(traceback.format_exception(exc))

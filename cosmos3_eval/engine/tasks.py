@@ -1,0 +1,200 @@
+"""Strict loading of task files, suites and ``--model-args``.
+
+Task files are ``tasks/*.yaml``; suites are ``benchmarks/*.yaml``.
+
+Config is data: every file is read with ``yaml.safe_load`` and validated by a pydantic model
+that forbids unknown keys, so a typo is an error naming the key, never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cosmos3_eval.api.resources import data_path
+from cosmos3_eval.errors import ConfigError, DataError, did_you_mean, unknown
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaskFile(_Strict):
+    """A task file: ``tasks/<name>-v<N>.yaml``."""
+
+    task: str
+    type: str
+    description: str
+    config: dict[str, Any] = {}
+
+
+class SuiteEntry(_Strict):
+    """One task of a suite with its per-suite sample / episode count."""
+
+    task: str
+    limit: int | None = None
+
+
+class SuiteFile(_Strict):
+    """A suite: ``benchmarks/<name>.yaml``."""
+
+    suite: str
+    version: int
+    description: str
+    tasks: list[SuiteEntry]
+
+
+def task_dirs() -> list[Path]:
+    """Folders searched for task files: ``$COSMOS3_EVAL_TASKS`` (``:``-separated), then tasks/."""
+    extra = [Path(p) for p in os.environ.get("COSMOS3_EVAL_TASKS", "").split(os.pathsep) if p]
+    return [*extra, data_path("tasks")]
+
+
+def suite_dirs() -> list[Path]:
+    """Folders searched for suite files."""
+    return [data_path("suites")]
+
+
+def read_yaml(path: Path) -> Any:
+    """``yaml.safe_load`` a file; a missing or malformed file is a user error naming it."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError as exc:
+        raise DataError(f"file not found: {path}") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+
+
+def validation_message(exc: ValidationError, where: str) -> str:
+    """One line for a pydantic error, with did-you-mean for unknown keys."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        model_fields = getattr(exc, "_fields", None) or []
+        hint = did_you_mean(str(err["loc"][-1]), model_fields)
+        return f"{where}: unknown key '{loc}'{hint}"
+    if err["type"] == "missing":
+        return f"{where}: missing key '{loc}'"
+    return f"{where}: bad value for '{loc}': {err['msg']}"
+
+
+def validate(model: type[BaseModel], data: Any, where: str) -> Any:
+    """Validate ``data`` against ``model``; errors become one-line :class:`ConfigError`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        exc._fields = list(model.model_fields)  # type: ignore[attr-defined]
+        raise ConfigError(validation_message(exc, where)) from exc
+
+
+def _yaml_files(dirs: list[Path]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for d in dirs:
+        if d.is_dir():
+            for p in sorted(d.glob("*.yaml")):
+                found.setdefault(p.stem, p)
+    return found
+
+
+def available_tasks() -> dict[str, Path]:
+    """Task id -> task file for every task file found."""
+    return _yaml_files(task_dirs())
+
+
+def available_suites() -> dict[str, Path]:
+    """Suite name -> suite file."""
+    return _yaml_files(suite_dirs())
+
+
+def find_task_file(name: str) -> Path:
+    """Resolve a task id (``physqa-sim-v1``) or a path to a task YAML."""
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        if not path.is_file():
+            raise DataError(f"task file not found: {name}")
+        return path
+    tasks = available_tasks()
+    if name not in tasks:
+        raise unknown("task", name, tasks)
+    return tasks[name]
+
+
+def load_task_file(name: str) -> tuple[TaskFile, Path]:
+    """Read and validate a task file; its ``task`` key must match the file name."""
+    path = find_task_file(name)
+    tf = validate(TaskFile, read_yaml(path), str(path))
+    if tf.task != path.stem:
+        raise ConfigError(f"{path}: 'task: {tf.task}' does not match the file name")
+    if "-v" not in tf.task or not tf.task.rsplit("-v", 1)[1].isdigit():
+        raise ConfigError(f"{path}: task id '{tf.task}' must look like name-vN")
+    return tf, path
+
+
+def load_benchmark(name: str) -> Any:
+    """Instantiate the benchmark a task file describes, validating its config strictly."""
+    from cosmos3_eval.api.registry import BENCHMARK_TYPES
+
+    tf, path = load_task_file(name)
+    cls = BENCHMARK_TYPES.load(tf.type)
+    config = validate(cls.Config, tf.config, f"{path}: config")
+    return cls(tf.task, config, path.parent)
+
+
+def load_suite(name: str) -> SuiteFile:
+    """Read and validate a suite by name or path."""
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+    else:
+        suites = available_suites()
+        if name not in suites:
+            raise unknown("suite", name, suites)
+        path = suites[name]
+    suite = validate(SuiteFile, read_yaml(path), str(path))
+    tasks = available_tasks()
+    for entry in suite.tasks:
+        if entry.task not in tasks:
+            raise unknown(f"task in suite {path.name}", entry.task, tasks)
+    return suite
+
+
+def parse_scalar(text: str) -> Any:
+    """Parse one ``--model-args`` value: int, float, bool, null, or else the raw string."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_model_args(text: str | None) -> dict[str, Any]:
+    """Parse ``k=v,k2=v2`` into a dict; a malformed item is a :class:`ConfigError`."""
+    out: dict[str, Any] = {}
+    if not text:
+        return out
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"bad --model-args item '{item}': expected key=value")
+        if key in out:
+            raise ConfigError(f"--model-args: '{key}' given twice")
+        out[key] = parse_scalar(value.strip())
+    return out

@@ -1,0 +1,366 @@
+"""The run directory: ``manifest.json``, ``samples.jsonl``, ``metrics.json``, ``artifacts/``.
+
+* ``manifest.json`` — schema version, run id, model info, task (id, version, config), seeds,
+  code version (package version, source hash, git commit + dirty flag), package versions,
+  simulator / renderer fingerprint, status; on completion the sha256 of ``samples.jsonl``.
+* ``samples.jsonl`` — one JSON record per sample or episode, appended, flushed and fsynced as
+  it finishes. A crash can at worst leave a torn last line, which resume drops.
+* ``metrics.json`` — ``{"task", "task_version", "model", "main_metric", "metrics": {name:
+  {value, stderr, ci95, n, higher_is_better}}}``.
+
+A run directory belongs to exactly one *fingerprint* (task config + version, model identity,
+base seed, code version): reopening it with another fingerprint is refused, so results of
+different configs or code never mix.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cosmos3_eval import __version__
+from cosmos3_eval.errors import DataError, UserError
+
+SCHEMA_VERSION = 1
+"""Version of the run-directory format; bump on any incompatible change."""
+
+MANIFEST = "manifest.json"
+SAMPLES = "samples.jsonl"
+METRICS = "metrics.json"
+ARTIFACTS = "artifacts"
+
+_PACKAGES = (
+    "numpy", "mujoco", "robosuite", "gymnasium", "torch", "scikit-image", "transformers",
+    "diffusers", "openai", "ray", "pydantic",
+)  # fmt: skip
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars / arrays and tuples into plain JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """Canonical JSON (sorted keys) so equal records are equal bytes."""
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON via a temp file + rename so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "w") as f:
+        json.dump(to_jsonable(obj), f, indent=2, sort_keys=True)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file; a missing or malformed one is a :class:`DataError` naming it."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise DataError(f"missing file: {path}") from exc
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def source_sha256() -> str:
+    """Hash of the package's Python sources: the code version used in run fingerprints.
+
+    Computed once per process, so one invocation sees one code version throughout.
+    """
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def git_info() -> dict[str, Any]:
+    """Git commit and dirty flag of the source checkout (``None`` outside a checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return {"commit": None, "dirty": None}
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": None, "dirty": None}
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages that can move a score."""
+    out: dict[str, str | None] = {"cosmos3-eval": __version__}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def environment() -> dict[str, Any]:
+    """Python, platform and simulator / renderer facts for the manifest."""
+    try:
+        mujoco_version: str | None = metadata.version("mujoco")
+    except metadata.PackageNotFoundError:
+        mujoco_version = None
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        # The GL backend is chosen (and exported) by sim.render before any rendering.
+        "simulator": {"mujoco": mujoco_version, "gl_backend": os.environ.get("MUJOCO_GL")},
+    }
+
+
+def fingerprint_of(identity: dict[str, Any]) -> str:
+    """Stable hash of the things that make two runs' records comparable and mergeable."""
+    return hashlib.sha256(dumps(identity).encode()).hexdigest()
+
+
+@dataclass
+class RunDir:
+    """One run directory on disk.
+
+    Args:
+        path: The directory (``<out>/<model label>__<task id>``).
+    """
+
+    path: Path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def samples_path(self) -> Path:
+        return self.path / SAMPLES
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS
+
+    @property
+    def artifacts(self) -> Path:
+        return self.path / ARTIFACTS
+
+    def exists(self) -> bool:
+        """Whether a manifest is present."""
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> dict[str, Any]:
+        """The parsed manifest."""
+        return read_json(self.manifest_path)
+
+    def open(self, identity: dict[str, Any], manifest: dict[str, Any]) -> bool:
+        """Create the run, or reopen it for resume if its fingerprint matches.
+
+        Args:
+            identity: What must be equal for records to be mergeable.
+            manifest: The manifest to write for a new run (``fingerprint``, ``run_id`` and
+                ``status`` are filled in here).
+
+        Returns:
+            ``True`` if an existing run was reopened.
+
+        Raises:
+            UserError: The directory holds a run with a different fingerprint or schema.
+        """
+        fp = fingerprint_of(identity)
+        if self.exists():
+            old = self.manifest()
+            if old.get("schema_version") != SCHEMA_VERSION:
+                raise UserError(
+                    f"{self.manifest_path}: schema version {old.get('schema_version')} "
+                    f"!= {SCHEMA_VERSION}; use a new --out directory"
+                )
+            if old.get("fingerprint") != fp:
+                diff = _first_difference(old.get("identity", {}), to_jsonable(identity))
+                raise UserError(
+                    f"{self.path} holds a run with a different {diff}; refusing to mix "
+                    "results: use a new --out directory or delete that one"
+                )
+            return True
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.artifacts.mkdir(exist_ok=True)
+        manifest = dict(manifest)
+        manifest.update(
+            schema_version=SCHEMA_VERSION,
+            fingerprint=fp,
+            identity=identity,
+            run_id=f"{self.path.name}-{fp[:10]}",
+            status="running",
+        )
+        write_json_atomic(self.manifest_path, manifest)
+        self.samples_path.touch()
+        return False
+
+    def update_manifest(self, **fields: Any) -> None:
+        """Merge ``fields`` into the manifest (atomic rewrite)."""
+        m = self.manifest()
+        m.update(fields)
+        write_json_atomic(self.manifest_path, m)
+
+    def repair(self) -> int:
+        """Drop a torn final line left by a crash mid-write; return bytes dropped."""
+        p = self.samples_path
+        if not p.exists():
+            return 0
+        size = p.stat().st_size
+        if size == 0:
+            return 0
+        with open(p, "rb+") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) == b"\n":
+                return 0
+            # Find the last newline and truncate after it.
+            pos = size - 1
+            block = 1 << 16
+            while pos > 0:
+                start = max(0, pos - block)
+                f.seek(start)
+                data = f.read(pos - start)
+                nl = data.rfind(b"\n")
+                if nl >= 0:
+                    keep = start + nl + 1
+                    break
+                pos = start
+            else:
+                keep = 0
+            f.truncate(keep)
+            f.flush()
+            os.fsync(f.fileno())
+            return size - keep
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Stream the records of ``samples.jsonl`` (first occurrence of each id)."""
+        seen: set[str] = set()
+        if not self.samples_path.exists():
+            return
+        with open(self.samples_path) as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(
+                        f"{self.samples_path}:{lineno}: corrupt record ({exc.msg})"
+                    ) from exc
+                if rec["id"] in seen:
+                    continue
+                seen.add(rec["id"])
+                yield rec
+
+    def completed_ids(self) -> dict[str, bool]:
+        """Id -> whether that record is an error, for every completed sample."""
+        return {r["id"]: r.get("error") is not None for r in self.records()}
+
+
+class SampleWriter:
+    """Appends records to ``samples.jsonl``: one line each, flushed and fsynced.
+
+    Args:
+        path: The samples file.
+    """
+
+    def __init__(self, path: Path):
+        self._f = open(path, "a")
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record durably."""
+        self._f.write(dumps(record) + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        """Close the file."""
+        self._f.close()
+
+    def __enter__(self) -> SampleWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _first_difference(old: Any, new: Any, prefix: str = "") -> str:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                return _first_difference(old.get(key), new.get(key), f"{prefix}{key}.")
+
+    def short(v: Any) -> str:
+        text = repr(v)
+        # Hashes are recognisable from their first 12 hex digits.
+        if isinstance(v, str) and len(v) > 16 and all(c in "0123456789abcdef" for c in v):
+            text = repr(v[:12])
+        return text if len(text) <= 70 else text[:67] + "..."
+
+    return (prefix.rstrip(".") or "fingerprint") + f" ({short(old)} != {short(new)})"
+
+
+def now_iso() -> str:
+    """UTC timestamp for manifests."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def find_runs(paths: list[Path]) -> list[RunDir]:
+    """Every run directory at or below the given paths (sorted, de-duplicated)."""
+    found: dict[Path, RunDir] = {}
+    for root in paths:
+        if not root.exists():
+            raise DataError(f"no such results path: {root}")
+        candidates = [root / MANIFEST] if (root / MANIFEST).is_file() else root.rglob(MANIFEST)
+        for m in candidates:
+            found[m.parent.resolve()] = RunDir(m.parent)
+    return [found[k] for k in sorted(found)]
