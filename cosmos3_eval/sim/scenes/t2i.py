@@ -395,12 +395,8 @@ def perturb(spec: SceneSpec, kind: str, seed: int) -> SceneSpec:
     return replace(spec, objects=tuple(objs))
 
 
-# ---------------------------------------------------------------------------------------------
-# Render template (drawn by :class:`cosmos3_eval.sim.scenes.render.SceneRenderer`)
-
-
 def render_mjcf() -> str:
-    """The render template: :data:`MAX_OBJECTS` hidden mocap slots per shape on a plain floor."""
+    """Render template for :class:`~.render.SceneRenderer`: hidden mocap slots on a floor."""
     slots = []
     for shape in SHAPES:
         for k in range(MAX_OBJECTS):
