@@ -14,7 +14,9 @@ from pathlib import Path
 
 from cosmos3_eval.benchmarks.qa import PhysQAConfig, PhysQASim
 from cosmos3_eval.sim.render import import_mujoco, make_renderer
-from cosmos3_eval.sim.scenes import qa as qa_scenes
+from cosmos3_eval.sim.scenes.qa_physics import scene_mjcf
+from cosmos3_eval.sim.scenes.qa_questions import generate
+from cosmos3_eval.sim.scenes.qa_spec import IMAGE_TYPES, VIDEO_TYPES
 
 
 def qa_rate(types: tuple[str, ...], n: int, size: int) -> tuple[float, int]:
@@ -35,8 +37,8 @@ def qa_rate(types: tuple[str, ...], n: int, size: int) -> tuple[float, int]:
 
 def raw_fps(size: int, frames: int = 300) -> float:
     mj = import_mujoco()
-    scene = qa_scenes.generate(0, "left_right").scene
-    model = mj.MjModel.from_xml_string(qa_scenes.scene_mjcf(scene))
+    scene = generate(0, "left_right").scene
+    model = mj.MjModel.from_xml_string(scene_mjcf(scene))
     data = mj.MjData(model)
     mj.mj_forward(model, data)
     r = make_renderer(model, size, size)
@@ -61,8 +63,8 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 60
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 224
     fps = raw_fps(size)
-    img, _ = qa_rate(qa_scenes.IMAGE_TYPES, n, size)
-    vid, vframes = qa_rate(qa_scenes.VIDEO_TYPES, n, size)
+    img, _ = qa_rate(IMAGE_TYPES, n, size)
+    vid, vframes = qa_rate(VIDEO_TYPES, n, size)
     print(f"size {size}x{size}, n={n} per kind")
     print(f"raw mujoco render:        {fps:8.1f} frames/s")
     print(

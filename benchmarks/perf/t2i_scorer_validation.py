@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from cosmos3_eval.scorers.t2i import T2IScorer, validate_scorer
-from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneRenderer, generate_spec
+from cosmos3_eval.sim.scenes.render import SceneRenderer
+from cosmos3_eval.sim.scenes.t2i import SKILLS, generate_spec
 
 
 def main() -> int:
@@ -55,7 +56,7 @@ def main() -> int:
 
     specs = [generate_spec(SKILLS[i % len(SKILLS)], 50_000 + i) for i in range(140)]
     t0 = time.perf_counter()
-    images = [renderer.render(s) for s in specs]
+    images = [renderer.t2i_image(s) for s in specs]
     render_rate = len(images) / (time.perf_counter() - t0)
     noise = [
         np.random.default_rng(i).integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)

@@ -146,7 +146,7 @@ class PhysQASim(_QABenchmark):
     """Physical-understanding QA about seeded MuJoCo scenes and rollouts.
 
     A sample's question type is drawn from its seed among ``question_types``; its scene,
-    question and answer come from :func:`cosmos3_eval.sim.scenes.qa.generate`. Only the
+    question and answer come from :func:`cosmos3_eval.sim.scenes.qa_questions.generate`. Only the
     question, choices and answer are stored; ``request`` re-renders the media from the seed.
     """
 
@@ -171,11 +171,11 @@ class PhysQASim(_QABenchmark):
         return types[int(np.random.default_rng([seed, 7919]).integers(len(types)))]
 
     def question(self, seed: int) -> Any:
-        """The generated :class:`~cosmos3_eval.sim.scenes.qa.Question` for a seed (cached)."""
+        """The generated :class:`~cosmos3_eval.sim.scenes.qa_spec.Question` for a seed (cached)."""
         if seed in self._cache:
             self._cache.move_to_end(seed)
             return self._cache[seed]
-        from cosmos3_eval.sim.scenes.qa import generate
+        from cosmos3_eval.sim.scenes.qa_questions import generate
 
         q = generate(seed, self.question_type(seed))
         if self.cfg.cache_size:
@@ -200,7 +200,7 @@ class PhysQASim(_QABenchmark):
     def scene_renderer(self) -> Any:
         """The benchmark's single renderer (created on first use)."""
         if self._renderer is None:
-            from cosmos3_eval.sim.scenes.qa import SceneRenderer
+            from cosmos3_eval.sim.scenes.render import SceneRenderer
 
             self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
         return self._renderer
@@ -219,14 +219,14 @@ class PhysQASim(_QABenchmark):
         }
         if q.is_video:
             frames = self.cfg.video_frames
-            video = renderer.video(q.scene, frames)
+            video = renderer.qa_video(q.scene, frames)
             return QARequest(video=video, fps=(frames - 1) / q.scene.video_span, **common)
-        return QARequest(images=(renderer.image(q.scene),), **common)
+        return QARequest(images=(renderer.qa_image(q.scene),), **common)
 
     def provenance(self) -> dict[str, Any]:
         """Renderer facts and the sizes that can move a score."""
         from cosmos3_eval.sim.render import render_provenance
-        from cosmos3_eval.sim.scenes import qa as qa_scenes
+        from cosmos3_eval.sim.scenes import qa_spec as qa_scenes
 
         return {
             "render": render_provenance(),

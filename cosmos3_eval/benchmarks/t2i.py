@@ -117,10 +117,10 @@ class ComposeT2I(StaticBenchmark):
 
     def _render(self, spec: SceneSpec) -> np.ndarray:
         if self._renderer is None:
-            from cosmos3_eval.sim.scenes.t2i import SceneRenderer
+            from cosmos3_eval.sim.scenes.render import SceneRenderer
 
             self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
-        return self._renderer.render(spec)
+        return self._renderer.t2i_image(spec)
 
     def skill_of(self, index: int) -> str:
         """The skill of sample ``index`` (a pure function of the index and config)."""

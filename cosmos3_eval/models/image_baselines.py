@@ -66,11 +66,11 @@ class FixedSceneModel:
     def _image(self, width: int, height: int) -> np.ndarray:
         key = (width, height)
         if key not in self._cache:
-            from cosmos3_eval.sim.scenes.t2i import SceneRenderer
+            from cosmos3_eval.sim.scenes.render import SceneRenderer
 
             renderer = SceneRenderer(width, height)
             try:
-                self._cache[key] = renderer.render(self.scene())  # type: ignore[arg-type]
+                self._cache[key] = renderer.t2i_image(self.scene())  # type: ignore[arg-type]
             finally:
                 renderer.close()
         return self._cache[key]

@@ -20,7 +20,7 @@ import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
-from cosmos3_eval.scorers.video import hue_sat_val
+from cosmos3_eval.scorers.colour import hue_sat_val
 
 _MIN_SAT = 0.45
 _MIN_VAL = 0.15

@@ -21,7 +21,6 @@ Every verdict carries a reason, e.g. ``"found 1 red cube, expected 2"``.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.sim.scenes.t2i import PALETTE, Group, SceneSpec
+from cosmos3_eval.scorers.colour import nearest_hue_labels
+from cosmos3_eval.sim.scenes.palette import T2I_PALETTE
+from cosmos3_eval.sim.scenes.t2i import Group, SceneSpec
 
 HUES: dict[str, float] = {
     "red": 0.0,
@@ -42,8 +43,8 @@ HUES: dict[str, float] = {
 """Hue (degrees) of each palette colour as rendered; segmentation assigns the nearest."""
 
 _HUE_NAMES = tuple(HUES)
-_HUE_CENTRES = np.array([HUES[n] for n in _HUE_NAMES], dtype=np.float32)
-assert set(HUES) == set(PALETTE)
+_HUE_CENTRES = tuple(HUES[n] for n in _HUE_NAMES)
+assert set(HUES) == set(T2I_PALETTE)
 _CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)  # 4-connectivity
 
 
@@ -165,47 +166,15 @@ def prepare_image(image: Any, width: int, height: int) -> np.ndarray:
     return np.asarray(pil.resize((width, height), PILImage.Resampling.BILINEAR))
 
 
-@functools.lru_cache(maxsize=8)
-def _hue_lut(tolerance: float) -> np.ndarray:
-    # Entry k covers hues [k/2, (k+1)/2) degrees; it is evaluated at the bin centre.
-    h = (np.arange(720, dtype=np.float32) + 0.5) / 2.0
-    dist = np.abs(h[:, None] - _HUE_CENTRES[None, :])
-    dist = np.minimum(dist, 360.0 - dist)
-    best = dist.argmin(axis=1)
-    ok = dist[np.arange(720), best] <= tolerance
-    return np.where(ok, best, -1).astype(np.int8)
-
-
 def colour_labels(image: np.ndarray, settings: ScorerSettings) -> np.ndarray:
     """Per-pixel palette index (``-1`` = background / unsure) of an (H, W, 3) uint8 image."""
-    r8, g8, b8 = image[:, :, 0], image[:, :, 1], image[:, :, 2]
-    # Channel-wise maximum / minimum: much faster than a reduction over the last axis.
-    mx = np.maximum(np.maximum(r8, g8), b8)
-    mn = np.minimum(np.minimum(r8, g8), b8)
-    delta = mx - mn
-    # Integer saturation test (delta / max >= s) in uint32 so the products cannot overflow.
-    sat = np.uint32(round(settings.min_saturation * 1000))
-    fg = (mx >= settings.min_value * 255) & (
-        delta.astype(np.uint32) * np.uint32(1000) >= sat * mx.astype(np.uint32)
+    return nearest_hue_labels(
+        image,
+        _HUE_CENTRES,
+        settings.hue_tolerance,
+        settings.min_saturation,
+        settings.min_value,
     )
-    labels = np.full(image.shape[:2], -1, dtype=np.int8)
-    idx = np.flatnonzero(fg)
-    if idx.size == 0:
-        return labels
-    # Hue only for candidate pixels: most of an image is background.
-    r = r8.ravel()[idx].astype(np.float32)
-    g = g8.ravel()[idx].astype(np.float32)
-    b = b8.ravel()[idx].astype(np.float32)
-    m = mx.ravel()[idx].astype(np.float32)
-    d = np.maximum(delta.ravel()[idx].astype(np.float32), 1e-6)
-    hue = np.where(
-        m == r, ((g - b) / d) % 6.0, np.where(m == g, (b - r) / d + 2.0, (r - g) / d + 4.0)
-    )
-    hue *= 60.0
-    # Nearest palette hue through a 0.5-degree lookup table (cheaper than 6 distances/pixel).
-    lut = _hue_lut(settings.hue_tolerance)
-    labels.ravel()[idx] = lut[(hue * 2.0).astype(np.int32) % 720]
-    return labels
 
 
 def _shape_features(mask: np.ndarray) -> tuple[float, float, float, float, float, float]:
@@ -415,15 +384,15 @@ def validate_scorer(
         scorer: The scorer under test.
         specs_per_skill: Number of seeded specs per skill.
         base_seed: Seeds are ``base_seed + i``.
-        renderer: A :class:`~cosmos3_eval.sim.scenes.t2i.SceneRenderer` at the scorer's
+        renderer: A :class:`~cosmos3_eval.sim.scenes.render.SceneRenderer` at the scorer's
             resolution (created and closed here if not given).
 
     Returns:
         Skill -> counts (failures keep up to 5 example reasons).
     """
+    from cosmos3_eval.sim.scenes.render import SceneRenderer
     from cosmos3_eval.sim.scenes.t2i import (
         SKILLS,
-        SceneRenderer,
         applicable_perturbations,
         generate_spec,
         perturb,
@@ -440,14 +409,14 @@ def validate_scorer(
             for i in range(specs_per_skill):
                 spec = generate_spec(skill, base_seed + i)
                 for v in variants(spec):
-                    verdict = scorer.score(renderer.render(v), v)
+                    verdict = scorer.score(renderer.t2i_image(v), v)
                     n_true += 1
                     acc += verdict.ok
                     if not verdict.ok and len(fails) < 5:
                         fails.append(f"true {v.prompt!r} {v.view}: {verdict.reason}")
                 for kind in applicable_perturbations(spec):
                     bad = perturb(spec, kind, base_seed + i)
-                    verdict = scorer.score(renderer.render(bad), spec)
+                    verdict = scorer.score(renderer.t2i_image(bad), spec)
                     n_pert += 1
                     rej += not verdict.ok
                     if verdict.ok and len(fails) < 5:

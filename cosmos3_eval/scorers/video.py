@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from cosmos3_eval.errors import ModelOutputError
+from cosmos3_eval.scorers.colour import hue_masks
 
 MOTION_THRESHOLD = 20
 """Per-pixel change (max over RGB, grey levels of 255) above which a pixel is moving."""
@@ -175,37 +176,10 @@ def ssim(true: np.ndarray, gen: np.ndarray) -> float:
     return float(np.mean([structural_similarity(a, b, data_range=255.0) for a, b in zip(yt, yg)]))
 
 
-def hue_sat_val(video: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """HSV of a uint8 RGB array: hue in degrees [0, 360), saturation and value in [0, 1]."""
-    v = video.astype(np.float32) / 255.0
-    r, g, b = v[..., 0], v[..., 1], v[..., 2]
-    mx = v.max(axis=-1)
-    mn = v.min(axis=-1)
-    d = mx - mn
-    safe = np.where(d > 0, d, 1.0)
-    h = np.where(
-        mx == r, ((g - b) / safe) % 6.0, np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4)
-    )
-    h = np.where(d > 0, h * 60.0, 0.0)
-    s = np.where(mx > 0, d / np.where(mx > 0, mx, 1.0), 0.0)
-    return h, s, mx
-
-
 def color_masks(video: np.ndarray, hues: list[float] | tuple[float, ...]) -> np.ndarray:
     """Per-object colour masks ``(T, n, H, W)`` bool by hue (see module doc)."""
-    flat = video.reshape(-1, 3)
-    mx = flat.max(axis=1)
-    d = mx.astype(np.int16) - flat.min(axis=1)
-    # Saturation and value tests in integers; hue only for the few saturated pixels.
-    chroma = (d * 100 >= round(MIN_SATURATION * 100) * mx.astype(np.int16)) & (
-        mx >= int(np.ceil(MIN_VALUE * 255))
-    )
-    idx = np.flatnonzero(chroma & (d > 0))
-    h = hue_sat_val(flat[idx])[0]
-    out = np.zeros((len(hues), flat.shape[0]), bool)
-    for i, hue in enumerate(hues):
-        out[i, idx] = np.abs((h - hue + 180.0) % 360.0 - 180.0) <= HUE_TOLERANCE
-    return np.moveaxis(out.reshape(len(hues), *video.shape[:-1]), 0, 1)
+    masks = hue_masks(video, hues, HUE_TOLERANCE, MIN_SATURATION, MIN_VALUE)
+    return np.moveaxis(masks, 0, 1)
 
 
 def centroids(masks: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from cosmos3_eval.benchmarks.qa import JsonlQA, JsonlQAConfig, PhysQAConfig, Phy
 from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
-from cosmos3_eval.sim.scenes.qa import QUESTION_TYPES
+from cosmos3_eval.sim.scenes.qa_spec import QUESTION_TYPES
 
 TASK = "physqa-sim-v1"
 N = 100

@@ -5,7 +5,6 @@ from cosmos3_eval.scorers import video as vm
 from cosmos3_eval.sim.scenes.physics import (
     SCENARIO_KINDS,
     ScenarioSimulator,
-    hue_of,
     make_scenario,
 )
 
@@ -57,7 +56,8 @@ def test_unknown_kind():
 
 
 def test_palette_hues_are_separated():
-    from cosmos3_eval.sim.scenes.physics import PALETTE
+    from cosmos3_eval.sim.scenes.palette import PHYSICS_PALETTE as PALETTE
+    from cosmos3_eval.sim.scenes.palette import hue_of
 
     hues = sorted(hue_of(c) for c in PALETTE.values())
     gaps = np.diff(hues + [hues[0] + 360])

@@ -3,21 +3,24 @@ import math
 import numpy as np
 import pytest
 
-from cosmos3_eval.sim.scenes import qa as qs
+from cosmos3_eval.sim.scenes.qa_physics import simulate, static_poses
+from cosmos3_eval.sim.scenes.qa_questions import generate
+from cosmos3_eval.sim.scenes.qa_spec import QUESTION_TYPES
+from cosmos3_eval.sim.scenes.render import SceneRenderer
 
 
 @pytest.fixture(scope="module")
 def renderer():
-    r = qs.SceneRenderer(96, 96)
+    r = SceneRenderer(96, 96)
     yield r
     r.close()
 
 
-@pytest.mark.parametrize("qtype", qs.QUESTION_TYPES)
+@pytest.mark.parametrize("qtype", QUESTION_TYPES)
 def test_every_type_generates_deterministically(qtype):
-    a, b = qs.generate(11, qtype), qs.generate(11, qtype)
+    a, b = generate(11, qtype), generate(11, qtype)
     assert a == b and a.qtype == qtype
-    assert qs.generate(12, qtype) != a
+    assert generate(12, qtype) != a
     if a.choices is not None:
         assert len(set(a.choices)) == len(a.choices) and 0 <= a.answer_index < len(a.choices)
     else:
@@ -29,9 +32,9 @@ def test_every_type_generates_deterministically(qtype):
 @pytest.mark.parametrize("qtype", ["colour", "left_right", "closer", "size", "count"])
 def test_static_objects_visible_and_projection_matches_pixels(renderer, qtype):
     for seed in range(4):
-        q = qs.generate(seed, qtype)
-        seg = renderer.segmentation(q.scene)
-        xpos, _ = qs.static_poses(q.scene)
+        q = generate(seed, qtype)
+        seg = renderer.qa_segmentation(q.scene)
+        xpos, _ = static_poses(q.scene)
         for i, p in enumerate(xpos):
             rows, cols = np.nonzero(seg == i)
             assert len(rows) >= 10, f"object {i} occluded or out of view (seed {seed})"
@@ -42,8 +45,8 @@ def test_static_objects_visible_and_projection_matches_pixels(renderer, qtype):
 
 def test_left_right_answer_matches_rendered_pixels(renderer):
     for seed in range(6):
-        q = qs.generate(seed, "left_right")
-        seg = renderer.segmentation(q.scene)
+        q = generate(seed, "left_right")
+        seg = renderer.qa_segmentation(q.scene)
         cx = [np.nonzero(seg == i)[1].mean() for i in range(len(q.scene.objects))]
         pick = int(np.argmin(cx)) if "left" in q.text else int(np.argmax(cx))
         assert q.scene.objects[pick].name == q.choices[q.answer_index]
@@ -51,8 +54,8 @@ def test_left_right_answer_matches_rendered_pixels(renderer):
 
 def test_count_answer_is_number_of_bodies(renderer):
     for seed in range(4):
-        q = qs.generate(seed, "count")
-        seg = renderer.segmentation(q.scene)
+        q = generate(seed, "count")
+        seg = renderer.qa_segmentation(q.scene)
         if q.text.startswith("How many objects"):
             assert len(set(np.unique(seg)) - {-1}) == q.answer_number
 
@@ -63,15 +66,15 @@ def _target(q):
 
 def test_video_truth_against_simulator_state():
     for seed in range(3):
-        q = qs.generate(seed, "moved")
-        roll = qs.simulate(q.scene)
+        q = generate(seed, "moved")
+        roll = simulate(q.scene)
         disp = np.linalg.norm(roll.end_pos - roll.start_pos, axis=1)
         k = _target(q)
         change = roll.rotation if "fell" in q.text else disp
         assert change[k] == change.max() and np.sort(change)[-2] < 0.2 * change[k]
 
-        q = qs.generate(seed, "direction")
-        roll = qs.simulate(q.scene)
+        q = generate(seed, "direction")
+        roll = simulate(q.scene)
         x0, _, d0 = q.scene.camera.project(roll.start_pos[0])
         x1, _, d1 = q.scene.camera.project(roll.end_pos[0])
         expected = {
@@ -82,26 +85,26 @@ def test_video_truth_against_simulator_state():
         }
         assert expected[q.choices[q.answer_index]]
 
-        q = qs.generate(seed, "topple")
-        roll = qs.simulate(q.scene)
+        q = generate(seed, "topple")
+        roll = simulate(q.scene)
         fell = roll.rotation.max() > math.radians(30)
         assert q.choices[q.answer_index] == ("yes" if fell else "no")
 
-        q = qs.generate(seed, "collide")
-        roll = qs.simulate(q.scene, track_contacts=True)
+        q = generate(seed, "collide")
+        roll = simulate(q.scene, track_contacts=True)
         assert q.choices[q.answer_index] == ("yes" if (0, 1) in roll.contacts else "no")
 
 
 def test_both_outcomes_occur_for_binary_video_questions():
     for qtype in ("topple", "collide"):
-        answers = {qs.generate(s, qtype).answer_text for s in range(12)}
+        answers = {generate(s, qtype).answer_text for s in range(12)}
         assert answers == {"yes", "no"}
 
 
 def test_video_frames_are_deterministic_and_move(renderer):
-    q = qs.generate(5, "direction")
-    v1 = renderer.video(q.scene, 8)
-    v2 = renderer.video(q.scene, 8)
+    q = generate(5, "direction")
+    v1 = renderer.qa_video(q.scene, 8)
+    v2 = renderer.qa_video(q.scene, 8)
     assert v1.shape == (8, 96, 96, 3) and v1.dtype == np.uint8
     assert np.array_equal(v1, v2)
     assert not np.array_equal(v1[0], v1[-1])

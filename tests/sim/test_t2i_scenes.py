@@ -3,13 +3,13 @@ import math
 import numpy as np
 import pytest
 
+from cosmos3_eval.sim.scenes.render import SceneRenderer
 from cosmos3_eval.sim.scenes.t2i import (
     COLOURS,
     PERTURBATIONS,
     RELATIONS,
     SHAPES,
     SKILLS,
-    SceneRenderer,
     SceneSpec,
     applicable_perturbations,
     generate_spec,
@@ -113,20 +113,20 @@ def test_perturbations_keep_prompt_change_layout():
 
 def test_render_deterministic_and_views_differ(renderer):
     spec = generate_spec("colour_attribution", 5)
-    a, b = renderer.render(spec), renderer.render(spec)
+    a, b = renderer.t2i_image(spec), renderer.t2i_image(spec)
     assert a.shape == (128, 128, 3) and a.dtype == np.uint8
     assert np.array_equal(a, b)
     views = variants(spec)
     for axis in ("camera", "lighting", "size", "background"):
         assert {getattr(v.view, axis) for v in views} == {0, 1, 2}
-    imgs = {v.view: renderer.render(v).tobytes() for v in views}
+    imgs = {v.view: renderer.t2i_image(v).tobytes() for v in views}
     assert len(set(imgs.values())) == len(imgs)  # every distinct view looks different
 
 
 def test_unused_slots_are_hidden(renderer):
     full = generate_spec("counting", 3)
-    renderer.render(full)  # leaves slots posed; the next render must hide them
+    renderer.t2i_image(full)  # leaves slots posed; the next render must hide them
     empty = SceneSpec("single_object", (), ())
-    img = renderer.render(empty).astype(int)
+    img = renderer.t2i_image(empty).astype(int)
     # A plain grey floor only: no saturated pixel anywhere.
     assert (img.max(axis=2) - img.min(axis=2)).max() <= 2

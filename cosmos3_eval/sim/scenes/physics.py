@@ -20,14 +20,16 @@ giving a step <= 2 ms, so frames fall exactly on physics steps.
 
 from __future__ import annotations
 
-import atexit
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cosmos3_eval.sim.render import apply_fast_settings, disable_costly_flags, import_mujoco
+from cosmos3_eval.sim.render import import_mujoco
+from cosmos3_eval.sim.scenes.palette import PHYSICS_PALETTE, hue_of
+from cosmos3_eval.sim.scenes.render import SceneRenderer
 
 SCENARIO_KINDS: tuple[str, ...] = (
     "free_fall",
@@ -45,35 +47,12 @@ TWIN_PERTURBATION = 1e-4
 
 MAX_PHYSICS_DT = 0.002
 
-PALETTE: dict[str, tuple[float, float, float]] = {
-    "red": (0.90, 0.12, 0.10),
-    "green": (0.12, 0.78, 0.15),
-    "blue": (0.10, 0.20, 0.95),
-    "yellow": (0.95, 0.85, 0.10),
-    "magenta": (0.88, 0.12, 0.88),
-    "cyan": (0.10, 0.85, 0.80),
-}
-"""Object colours: saturated, hues at least 50 degrees apart (see :func:`hue_of`)."""
+PALETTE = PHYSICS_PALETTE
+"""Object colours (from :mod:`.palette`): hues at least 50 degrees apart."""
 
 _WALL = "0.78 0.78 0.78 1"
 _FLOOR = "0.50 0.50 0.50 1"
 _SCENERY = "0.33 0.33 0.33 1"
-
-
-def hue_of(rgb: tuple[float, float, float]) -> float:
-    """Hue in degrees [0, 360) of an RGB colour in [0, 1]."""
-    r, g, b = rgb
-    mx, mn = max(rgb), min(rgb)
-    if mx == mn:
-        return 0.0
-    d = mx - mn
-    if mx == r:
-        h = ((g - b) / d) % 6
-    elif mx == g:
-        h = (b - r) / d + 2
-    else:
-        h = (r - g) / d + 4
-    return float(h * 60.0 % 360.0)
 
 
 @dataclass(frozen=True)
@@ -349,95 +328,6 @@ _BUILDERS = {
 }
 
 
-class _SharedContextRenderer:
-    """Offscreen RGB + segmentation rendering that shares one GL context across models.
-
-    ``mujoco.Renderer`` creates a GL context per model (~0.1-0.4 s here, far more than a whole
-    scenario's physics), so this keeps one context and makes only a ``MjrContext`` per model.
-    Scenario models set ``shadowsize = 0``; the fast settings of
-    :mod:`cosmos3_eval.sim.render` apply (no shadows or reflections, ``offsamples = 0``).
-    """
-
-    def __init__(self, mujoco: Any, width: int, height: int):
-        self.mj = mujoco
-        self.width, self.height = width, height
-        self.gl = mujoco.GLContext(width, height)
-        self.gl.make_current()
-        self.viewport = mujoco.MjrRect(0, 0, width, height)
-        self.opt = mujoco.MjvOption()
-        self._buf = np.empty((height, width, 3), np.uint8)
-        if not _OPEN_REGISTERED:
-            # Registered after mujoco's own EGL atexit hook, so ours runs first (LIFO).
-            atexit.register(_close_open)
-            _OPEN_REGISTERED.append(True)
-        _OPEN.append(self)
-
-    def bind(self, model: Any) -> None:
-        """Prepare for rendering ``model`` (replaces the previous model's context)."""
-        mj = self.mj
-        self.gl.make_current()
-        apply_fast_settings(model, self.width, self.height)
-        self.model = model
-        self.con = mj.MjrContext(model, mj.mjtFontScale.mjFONTSCALE_50)
-        mj.mjr_setBuffer(mj.mjtFramebuffer.mjFB_OFFSCREEN, self.con)
-        self.scene = mj.MjvScene(model, maxgeom=max(100, 4 * model.ngeom))
-        disable_costly_flags(self.scene)
-        self.cam = mj.MjvCamera()
-        self.cam.type = mj.mjtCamera.mjCAMERA_FIXED
-        self.cam.fixedcamid = 0
-
-    def render(self, data: Any, geom_label: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """RGB ``(H, W, 3)`` and, if ``geom_label`` is given, labels ``(H, W)`` uint8."""
-        mj = self.mj
-        mj.mjv_updateScene(
-            self.model, data, self.opt, None, self.cam, mj.mjtCatBit.mjCAT_ALL, self.scene
-        )
-        mj.mjr_render(self.viewport, self.scene, self.con)
-        mj.mjr_readPixels(self._buf, None, self.viewport, self.con)
-        rgb = np.flipud(self._buf).copy()  # OpenGL rows are bottom-up
-        if geom_label is None:
-            return rgb, np.zeros(rgb.shape[:2], np.uint8)
-        flags = self.scene.flags
-        flags[mj.mjtRndFlag.mjRND_SEGMENT] = flags[mj.mjtRndFlag.mjRND_IDCOLOR] = 1
-        try:
-            mj.mjr_render(self.viewport, self.scene, self.con)
-            mj.mjr_readPixels(self._buf, None, self.viewport, self.con)
-        finally:
-            flags[mj.mjtRndFlag.mjRND_SEGMENT] = flags[mj.mjtRndFlag.mjRND_IDCOLOR] = 0
-        seg = np.flipud(self._buf).astype(np.int32)
-        ids = seg[..., 0] | (seg[..., 1] << 8) | (seg[..., 2] << 16)  # scene geom index + 1
-        lut = np.zeros(self.scene.ngeom + 1, np.uint8)
-        for i in range(self.scene.ngeom):
-            g = self.scene.geoms[i]
-            if g.objtype == mj.mjtObj.mjOBJ_GEOM:
-                lut[i + 1] = geom_label[g.objid]
-        return rgb, lut[np.clip(ids, 0, self.scene.ngeom)]
-
-    def close(self) -> None:
-        """Free the GL resources."""
-        if getattr(self, "con", None) is not None:
-            self.con.free()
-            self.con = None
-        if self.gl is not None:
-            self.gl.free()
-            self.gl = None
-        if self in _OPEN:
-            _OPEN.remove(self)
-
-
-_OPEN: list[_SharedContextRenderer] = []
-_OPEN_REGISTERED: list[bool] = []
-
-
-def _close_open() -> None:
-    # Freeing before interpreter teardown avoids EGL errors from GLContext.__del__ at exit.
-    while _OPEN:
-        try:
-            _OPEN[-1].close()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            _OPEN.pop()
-
-
 class ScenarioSimulator:
     """Simulates and renders scenarios with the fast render settings.
 
@@ -453,7 +343,7 @@ class ScenarioSimulator:
         self.width = width
         self.height = height
         self.render_seconds = 0.0  # time spent in rendering (perf reporting)
-        self._renderer: _SharedContextRenderer | None = None
+        self._renderer: SceneRenderer | None = None
         self._bound: tuple[str, Any, int] | None = None  # (xml, model, substeps) last rendered
 
     def simulate(
@@ -473,11 +363,9 @@ class ScenarioSimulator:
             perturb: Render the perturbed twin (see module doc).
             segmentation: Also render per-object labels (else ``labels`` is all zeros).
         """
-        import time
-
         mujoco = import_mujoco()
         if self._renderer is None:
-            self._renderer = _SharedContextRenderer(mujoco, self.width, self.height)
+            self._renderer = SceneRenderer(self.width, self.height)
         if self._bound is None or self._bound[0] != scenario.xml:
             model = mujoco.MjModel.from_xml_string(scenario.xml)
             model.vis.quality.shadowsize = 0  # shadows are off; skip the 4096^2 shadow map
@@ -496,6 +384,9 @@ class ScenarioSimulator:
         if perturb:
             self._perturb(mujoco, model, data, scenario.seed)
         mujoco.mj_forward(model, data)
+        camera = mujoco.MjvCamera()
+        camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
+        camera.fixedcamid = 0
         geom_label = np.zeros(model.ngeom, np.uint8)
         for i, obj in enumerate(scenario.objects):
             geom_label[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"{obj.name}_g")] = i + 1
@@ -505,7 +396,11 @@ class ScenarioSimulator:
             if t:
                 mujoco.mj_step(model, data, nstep=substeps)
             t0 = time.perf_counter()
-            frames[t], labels[t] = self._renderer.render(data, geom_label if segmentation else None)
+            self._renderer.update(data, camera)
+            frames[t] = self._renderer.rgb()
+            if segmentation:
+                ids = self._renderer.geom_ids()
+                labels[t] = np.where(ids >= 0, geom_label[ids], 0)
             self.render_seconds += time.perf_counter() - t0
         return Rollout(frames, labels, float(fps))
 

@@ -5,7 +5,7 @@ A :class:`SceneSpec` has two halves:
 * ``groups`` (+ an optional ``relation``) is what the prompt says and what the scorer checks,
   e.g. "two red cubes and a blue sphere; the sphere is left of the cubes";
 * ``objects`` and ``view`` are one concrete layout that satisfies it, which
-  :class:`SceneRenderer` draws with MuJoCo (the oracle's image).
+  :class:`~cosmos3_eval.sim.scenes.render.SceneRenderer` draws with MuJoCo (the oracle's image).
 
 The look is fixed so that a classical scorer can read it: simple objects lying on a plain,
 unsaturated floor seen from above (image right = world +x, image up = world +y). Shapes are
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from cosmos3_eval.sim.render import make_renderer
+from cosmos3_eval.sim.scenes.palette import T2I_PALETTE
 
 SKILLS: tuple[str, ...] = (
     "single_object",
@@ -39,15 +39,8 @@ SKILLS: tuple[str, ...] = (
 
 SHAPES: tuple[str, ...] = ("cube", "sphere", "cylinder", "pyramid")
 
-PALETTE: dict[str, tuple[float, float, float]] = {
-    "red": (0.85, 0.10, 0.10),
-    "yellow": (0.85, 0.75, 0.08),
-    "green": (0.15, 0.70, 0.15),
-    "cyan": (0.10, 0.70, 0.75),
-    "blue": (0.15, 0.25, 0.85),
-    "purple": (0.60, 0.15, 0.80),
-}
-"""Named colours (linear RGB of the materials); their hues are 45-70 degrees apart."""
+PALETTE = T2I_PALETTE
+"""Named colours (from :mod:`.palette`); their hues are 45-70 degrees apart."""
 
 COLOURS: tuple[str, ...] = tuple(PALETTE)
 
@@ -67,6 +60,8 @@ _HALF = 0.05  # cube half-extent
 _SPHERE_R = 0.055
 _CYL_R, _CYL_HALF_LEN = 0.04, 0.08
 _PYR_R, _PYR_H = 0.075, 0.045
+REST_HEIGHT = {"cube": _HALF, "sphere": _SPHERE_R, "cylinder": _CYL_R, "pyramid": 0.0}
+"""Height of each shape's centre above the floor at size scale 1 (pyramids sit at 0)."""
 _WORKSPACE = 0.30  # object centres stay inside [-W, W]^2
 
 CAMERAS: tuple[dict[str, float], ...] = (
@@ -400,11 +395,8 @@ def perturb(spec: SceneSpec, kind: str, seed: int) -> SceneSpec:
     return replace(spec, objects=tuple(objs))
 
 
-# ---------------------------------------------------------------------------------------------
-# Rendering
-
-
-def _scene_xml() -> str:
+def render_mjcf() -> str:
+    """Render template for :class:`~.render.SceneRenderer`: hidden mocap slots on a floor."""
     slots = []
     for shape in SHAPES:
         for k in range(MAX_OBJECTS):
@@ -442,86 +434,6 @@ def _scene_xml() -> str:
     {"".join(slots)}
   </worldbody>
 </mujoco>"""
-
-
-class SceneRenderer:
-    """Renders :class:`SceneSpec` layouts with one compiled MuJoCo model (slots are reused).
-
-    Args:
-        width: Image width.
-        height: Image height.
-    """
-
-    def __init__(self, width: int = 256, height: int = 256):
-        from cosmos3_eval.sim.render import import_mujoco
-
-        self._mj = import_mujoco()
-        self.width, self.height = width, height
-        self.model = self._mj.MjModel.from_xml_string(_scene_xml())
-        self.data = self._mj.MjData(self.model)
-        self.renderer = make_renderer(self.model, width, height)
-        self.camera = self._mj.MjvCamera()
-        m = self.model
-        self._slot = {
-            (s, k): self._mj.mj_name2id(m, self._mj.mjtObj.mjOBJ_GEOM, f"{s}{k}")
-            for s in SHAPES
-            for k in range(MAX_OBJECTS)
-        }
-        self._mocap = {key: int(m.body_mocapid[m.geom_bodyid[g]]) for key, g in self._slot.items()}
-        self._base_size = m.geom_size.copy()
-        self._mesh_ids = [
-            self._mj.mj_name2id(m, self._mj.mjtObj.mjOBJ_MESH, f"pyramid{i}")
-            for i in range(len(SIZES))
-        ]
-        self._floor = self._mj.mj_name2id(m, self._mj.mjtObj.mjOBJ_GEOM, "floor")
-        # Slots change size at run time: a large bounding radius keeps them from being culled.
-        m.geom_rbound[:] = np.maximum(m.geom_rbound, 1.0)
-        m.geom_rbound[self._floor] = 0.0
-
-    def render(self, spec: SceneSpec) -> np.ndarray:
-        """Render the spec's objects in its view; returns ``(H, W, 3)`` uint8."""
-        mj, m, d = self._mj, self.model, self.data
-        view = spec.view
-        scale = SIZES[view.size]
-        m.geom_rgba[:, 3] = 0.0
-        m.geom_rgba[self._floor] = (*(BACKGROUNDS[view.background],) * 3, 1.0)
-        d.mocap_pos[:] = (0.0, 0.0, -5.0)
-        used = {s: 0 for s in SHAPES}
-        for o in spec.objects:
-            k = used[o.shape]
-            used[o.shape] += 1
-            g, b = self._slot[(o.shape, k)], self._mocap[(o.shape, k)]
-            if o.shape == "pyramid":
-                m.geom_dataid[g] = self._mesh_ids[view.size]
-                z = 0.0
-            else:
-                m.geom_size[g] = self._base_size[g] * scale
-                z = {"cube": _HALF, "sphere": _SPHERE_R, "cylinder": _CYL_R}[o.shape] * scale
-            m.geom_rgba[g] = (*PALETTE[o.colour], 1.0)
-            d.mocap_pos[b] = (o.x, o.y, z)
-            d.mocap_quat[b] = (math.cos(o.yaw / 2), 0.0, 0.0, math.sin(o.yaw / 2))
-        self._apply_lighting(LIGHTINGS[view.lighting])
-        mj.mj_kinematics(m, d)
-        cam = CAMERAS[view.camera]
-        self.camera.type = mj.mjtCamera.mjCAMERA_FREE
-        self.camera.lookat[:] = (0.0, 0.0, 0.0)
-        self.camera.distance = cam["distance"]
-        self.camera.elevation = cam["elevation"]
-        self.camera.azimuth = cam["azimuth"]
-        self.renderer.update_scene(d, camera=self.camera)
-        return self.renderer.render().copy()
-
-    def _apply_lighting(self, light: dict[str, Any]) -> None:
-        m = self.model
-        m.vis.headlight.ambient[:] = light["head_ambient"]
-        m.vis.headlight.diffuse[:] = light["head_diffuse"]
-        direction = np.asarray(light["dir"], dtype=float)
-        m.light_dir[0] = direction / np.linalg.norm(direction)
-        m.light_diffuse[0] = light["diffuse"]
-
-    def close(self) -> None:
-        """Free the GL context."""
-        self.renderer.close()
 
 
 def render_settings() -> dict[str, Any]:

@@ -3,7 +3,7 @@ import pytest
 
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers import video as vm
-from cosmos3_eval.sim.scenes.physics import hue_of
+from cosmos3_eval.sim.scenes.palette import hue_of
 
 
 def _moving_square(t=8, size=32, x0=4, speed=2, color=(230, 30, 25)):

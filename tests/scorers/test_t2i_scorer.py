@@ -3,11 +3,11 @@ import pytest
 
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers.t2i import T2IScorer, prepare_image, validate_scorer
+from cosmos3_eval.sim.scenes.render import SceneRenderer
 from cosmos3_eval.sim.scenes.t2i import (
     Group,
     ObjectSpec,
     Relation,
-    SceneRenderer,
     SceneSpec,
     generate_spec,
 )
@@ -49,12 +49,12 @@ def _two_red_cubes_spec(objects):
 def test_reasons_name_what_was_found(scorer, renderer):
     one = [ObjectSpec("cube", "red", -0.1, 0.0, 0.2, 0)]
     spec = _two_red_cubes_spec(one)
-    verdict = scorer.score(renderer.render(spec), spec)
+    verdict = scorer.score(renderer.t2i_image(spec), spec)
     assert not verdict.ok
     assert verdict.reason.startswith("found 1 red cube, expected 2")
     two = [*one, ObjectSpec("cube", "red", 0.15, 0.1, 0.9, 0)]
     spec2 = _two_red_cubes_spec(two)
-    ok = scorer.score(renderer.render(spec2), spec2)
+    ok = scorer.score(renderer.t2i_image(spec2), spec2)
     assert ok.ok and ok.reason == "ok: found 2 red cubes"
     assert [o.label() for o in ok.detected] == ["red cube", "red cube"]
     # An extra object of another kind is named.
@@ -63,7 +63,7 @@ def test_reasons_name_what_was_found(scorer, renderer):
         (Group(2, "cube", "red"),),
         (*two, ObjectSpec("sphere", "blue", 0.0, -0.2, 0, 0)),
     )
-    v = scorer.score(renderer.render(extra), spec2)
+    v = scorer.score(renderer.t2i_image(extra), spec2)
     assert v.reason == "found 3 objects, expected 2 (detected: red cube, blue sphere, red cube)"
 
 
@@ -74,7 +74,7 @@ def test_relation_reason(scorer, renderer):
         (ObjectSpec("cube", "green", 0.2, 0, 0, 0), ObjectSpec("sphere", "red", -0.2, 0, 0, 1)),
         Relation(1, "right of", 0),
     )
-    v = scorer.score(renderer.render(spec), spec)
+    v = scorer.score(renderer.t2i_image(spec), spec)
     assert not v.ok and v.reason.startswith("the sphere is left of the cube (dx=-")
     assert v.reason.endswith("expected right of")
 
@@ -84,7 +84,7 @@ def test_any_size_is_resized_the_same_way(scorer):
     for w, h in ((333, 333), (181, 181), (257, 255)):
         r = SceneRenderer(w, h)
         try:
-            img = r.render(spec)
+            img = r.t2i_image(spec)
         finally:
             r.close()
         assert prepare_image(img, 256, 256).shape == (256, 256, 3)
@@ -93,7 +93,7 @@ def test_any_size_is_resized_the_same_way(scorer):
 
 def test_wide_image_is_centre_cropped_not_squashed(scorer, renderer):
     spec = generate_spec("shape", 9)
-    img = renderer.render(spec)
+    img = renderer.t2i_image(spec)
     pad = np.broadcast_to(img[:, :1], (256, 64, 3))
     wide = np.concatenate([pad, img, pad], axis=1)  # 256 x 384, background on both sides
     assert np.array_equal(prepare_image(wide, 256, 256), img)
@@ -102,7 +102,7 @@ def test_wide_image_is_centre_cropped_not_squashed(scorer, renderer):
 
 def test_grey_and_rgba_inputs(scorer, renderer):
     spec = generate_spec("colour", 2)
-    img = renderer.render(spec)
+    img = renderer.t2i_image(spec)
     rgba = np.concatenate([img, np.full((256, 256, 1), 255, np.uint8)], axis=2)
     assert scorer.score(rgba, spec).ok
     grey = img.mean(axis=2).astype(np.uint8)
