@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.engine.tasks import read_yaml, validate
 from cosmos3_eval.errors import DataError, UserError
-from cosmos3_eval.results.rundir import SCHEMA_VERSION, RunDir, file_sha256, find_runs, read_json
+from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile
+from cosmos3_eval.results.rundir import RunDir, file_sha256, find_runs
 
 
 class _Strict(BaseModel):
@@ -72,11 +73,21 @@ def load_schema(path: Path | None = None) -> LeaderboardSchema:
 
 @dataclass(frozen=True)
 class VerifiedRun:
-    """A run directory that passed the integrity checks, with its parsed files."""
+    """A run directory that passed the integrity checks, with its parsed files.
+
+    Attributes:
+        path: The run directory.
+        manifest: ``manifest.json`` as validated (JSON dict).
+        metrics: ``metrics.json`` as validated (JSON dict).
+        manifest_file: The typed manifest.
+        metrics_file: The typed metrics, with each metric's level, direction and on_error.
+    """
 
     path: Path
     manifest: dict[str, Any]
     metrics: dict[str, Any]
+    manifest_file: Manifest
+    metrics_file: MetricsFile
 
     @property
     def task(self) -> str:
@@ -90,23 +101,28 @@ class VerifiedRun:
 
 def verify_run(run: RunDir) -> VerifiedRun:
     """Check a run's integrity; raise :class:`DataError` naming the offending file."""
-    m = run.manifest()
-    if m.get("schema_version") != SCHEMA_VERSION:
+    raw = run.manifest()
+    # The version is checked first: an old run fails on it, not on a field it lacks.
+    if isinstance(raw, dict) and raw.get("schema_version") != SCHEMA_VERSION:
         raise DataError(
-            f"{run.manifest_path}: schema version {m.get('schema_version')} != {SCHEMA_VERSION}"
+            f"{run.manifest_path}: schema version {raw.get('schema_version')} != {SCHEMA_VERSION}"
         )
-    if m.get("status") != "complete":
-        raise DataError(f"{run.manifest_path}: run is incomplete (status {m.get('status')!r})")
-    expected = m.get("samples_sha256")
+    m = run.typed_manifest()
+    if m.status != "complete":
+        raise DataError(f"{run.manifest_path}: run is incomplete (status {m.status!r})")
+    expected = m.samples_sha256
     if not expected or not run.samples_path.is_file():
         raise DataError(f"{run.samples_path}: missing, or no checksum in the manifest")
     if file_sha256(run.samples_path) != expected:
         raise DataError(f"{run.samples_path}: sha256 does not match the manifest (tampered?)")
-    metrics = read_json(run.metrics_path)
-    for key in ("task", "main_metric", "metrics"):
-        if key not in metrics:
-            raise DataError(f"{run.metrics_path}: missing key '{key}'")
-    return VerifiedRun(run.path, m, metrics)
+    metrics = run.metrics()
+    return VerifiedRun(
+        run.path,
+        m.model_dump(mode="json", exclude_unset=True),
+        metrics.model_dump(mode="json", exclude_unset=True),
+        m,
+        metrics,
+    )
 
 
 def load_runs(paths: list[Path]) -> list[VerifiedRun]:
