@@ -7,6 +7,7 @@ matches the manifest; anything else is refused with a line naming the file.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.engine.tasks import read_yaml, validate
 from cosmos3_eval.errors import DataError, UserError
-from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile
-from cosmos3_eval.results.rundir import RunDir, file_sha256, find_runs
+from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, parse
+from cosmos3_eval.results.rundir import MANIFEST, METRICS, RunDir, file_sha256, find_runs
 
 
 class _Strict(BaseModel):
@@ -79,15 +80,21 @@ class VerifiedRun:
         path: The run directory.
         manifest: ``manifest.json`` as validated (JSON dict).
         metrics: ``metrics.json`` as validated (JSON dict).
-        manifest_file: The typed manifest.
-        metrics_file: The typed metrics, with each metric's level, direction and on_error.
     """
 
     path: Path
     manifest: dict[str, Any]
     metrics: dict[str, Any]
-    manifest_file: Manifest
-    metrics_file: MetricsFile
+
+    @functools.cached_property
+    def manifest_file(self) -> Manifest:
+        """The typed manifest."""
+        return parse(Manifest, self.manifest, str(self.path / MANIFEST))
+
+    @functools.cached_property
+    def metrics_file(self) -> MetricsFile:
+        """The typed metrics, with each metric's level, direction and on_error."""
+        return parse(MetricsFile, self.metrics, str(self.path / METRICS))
 
     @property
     def task(self) -> str:
@@ -116,13 +123,14 @@ def verify_run(run: RunDir) -> VerifiedRun:
     if file_sha256(run.samples_path) != expected:
         raise DataError(f"{run.samples_path}: sha256 does not match the manifest (tampered?)")
     metrics = run.metrics()
-    return VerifiedRun(
+    verified = VerifiedRun(
         run.path,
-        m.model_dump(mode="json", exclude_unset=True),
-        metrics.model_dump(mode="json", exclude_unset=True),
-        m,
-        metrics,
+        m.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        metrics.model_dump(mode="json", by_alias=True, exclude_unset=True),
     )
+    # Already validated: seed the typed views instead of parsing the files twice.
+    verified.__dict__.update(manifest_file=m, metrics_file=metrics)
+    return verified
 
 
 def load_runs(paths: list[Path]) -> list[VerifiedRun]:
