@@ -134,7 +134,7 @@ def test_task_config_enables_clipscore(clip_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("COSMOS3_EVAL_TASKS", str(tasks))
     bench = load_benchmark("compose-t2i-v5")
     try:
-        assert [m.name for m in bench.metric_specs] == ["score", "clipscore"]
+        assert [m.name for m in bench.metric_specs] == ["score", "overall", "clipscore"]
         records = []
         oracle = create_model("oracle")
         for i in range(4):

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ActionSpec
-from cosmos3_eval.scorers.aggregate import MetricSpec, MetricValue, Score
 
 
 class StrictConfig(BaseModel):

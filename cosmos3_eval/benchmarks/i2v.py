@@ -23,10 +23,10 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig
+from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
 from cosmos3_eval.scorers import video as vm
-from cosmos3_eval.scorers.aggregate import MetricSpec, Score
 
 
 class VideoConfig(StrictConfig):

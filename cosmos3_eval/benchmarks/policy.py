@@ -40,9 +40,9 @@ from cosmos3_eval.api.benchmark import (
     StrictConfig,
     sample_id,
 )
+from cosmos3_eval.api.metrics import MetricSpec
 from cosmos3_eval.api.registry import import_target
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
-from cosmos3_eval.scorers.aggregate import MetricSpec
 from cosmos3_eval.sim.envs.kinds import ENV_KINDS
 from cosmos3_eval.sim.vector import EnvSpec, EnvWorker, WorkerDied, WorkerPool, WorkerTimeout
 

@@ -17,10 +17,10 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError, did_you_mean
-from cosmos3_eval.scorers.aggregate import MetricSpec, Score
 from cosmos3_eval.scorers.answers import extract_choice, extract_number, format_number
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -23,10 +23,10 @@ import numpy as np
 from pydantic import field_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.scorers.aggregate import MetricSpec, MetricValue, Score
 from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneSpec, generate_spec
 
 STYLE = (
@@ -84,6 +84,13 @@ class ComposeT2I(StaticBenchmark):
             "score",
             ci="wilson",
             description="1 if the detected scene matches the prompt (per skill: score/<skill>)",
+        ),
+        MetricSpec(
+            "overall",
+            level="corpus",
+            source="score",
+            stratify_by="category",
+            description="GenEval-style mean over skills of the per-skill mean score",
         ),
     )
     default_size = 700

@@ -32,6 +32,7 @@ import numpy as np
 from pydantic import model_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.metrics import MetricSpec
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest
 from cosmos3_eval.benchmarks.i2v import (
@@ -41,7 +42,6 @@ from cosmos3_eval.benchmarks.i2v import (
     score_video,
     write_side_by_side,
 )
-from cosmos3_eval.scorers.aggregate import MetricSpec
 
 PROMPT = (
     "A Panda robot arm above a table with a small red cube, seen from the front; "

@@ -31,10 +31,12 @@ from cosmos3_eval.api.benchmark import (
     sample_id,
     score_values,
 )
+from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
 from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import RunFailed, UserError
 from cosmos3_eval.results.rundir import (
+    SCHEMA_VERSION,
     RunDir,
     SampleWriter,
     environment,
@@ -45,7 +47,7 @@ from cosmos3_eval.results.rundir import (
     source_sha256,
     write_json_atomic,
 )
-from cosmos3_eval.scorers.aggregate import MetricValue, aggregate
+from cosmos3_eval.scorers.aggregate import aggregate
 
 
 @dataclass(frozen=True)
@@ -310,7 +312,8 @@ def compute_metrics(bench: Benchmark, run: RunDir, n: int, model_name: str) -> d
         "main_metric": bench.main_metric,
         "n_samples": len(rows),
         "n_errors": sum(1 for r in rows if r.get("error") is not None),
-        "metrics": {k: v.to_json() for k, v in metrics.items()},
+        "metrics": metrics_json(bench.metric_specs, metrics),
+        "schema_version": SCHEMA_VERSION,
     }
 
 

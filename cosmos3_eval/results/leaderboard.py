@@ -7,6 +7,7 @@ matches the manifest; anything else is refused with a line naming the file.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.engine.tasks import read_yaml, validate
 from cosmos3_eval.errors import DataError, UserError
-from cosmos3_eval.results.rundir import SCHEMA_VERSION, RunDir, file_sha256, find_runs, read_json
+from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, parse
+from cosmos3_eval.results.rundir import MANIFEST, METRICS, RunDir, file_sha256, find_runs
 
 
 class _Strict(BaseModel):
@@ -72,11 +74,27 @@ def load_schema(path: Path | None = None) -> LeaderboardSchema:
 
 @dataclass(frozen=True)
 class VerifiedRun:
-    """A run directory that passed the integrity checks, with its parsed files."""
+    """A run directory that passed the integrity checks, with its parsed files.
+
+    Attributes:
+        path: The run directory.
+        manifest: ``manifest.json`` as validated (JSON dict).
+        metrics: ``metrics.json`` as validated (JSON dict).
+    """
 
     path: Path
     manifest: dict[str, Any]
     metrics: dict[str, Any]
+
+    @functools.cached_property
+    def manifest_file(self) -> Manifest:
+        """The typed manifest."""
+        return parse(Manifest, self.manifest, str(self.path / MANIFEST))
+
+    @functools.cached_property
+    def metrics_file(self) -> MetricsFile:
+        """The typed metrics, with each metric's level, direction and on_error."""
+        return parse(MetricsFile, self.metrics, str(self.path / METRICS))
 
     @property
     def task(self) -> str:
@@ -90,23 +108,29 @@ class VerifiedRun:
 
 def verify_run(run: RunDir) -> VerifiedRun:
     """Check a run's integrity; raise :class:`DataError` naming the offending file."""
-    m = run.manifest()
-    if m.get("schema_version") != SCHEMA_VERSION:
+    raw = run.manifest()
+    # The version is checked first: an old run fails on it, not on a field it lacks.
+    if isinstance(raw, dict) and raw.get("schema_version") != SCHEMA_VERSION:
         raise DataError(
-            f"{run.manifest_path}: schema version {m.get('schema_version')} != {SCHEMA_VERSION}"
+            f"{run.manifest_path}: schema version {raw.get('schema_version')} != {SCHEMA_VERSION}"
         )
-    if m.get("status") != "complete":
-        raise DataError(f"{run.manifest_path}: run is incomplete (status {m.get('status')!r})")
-    expected = m.get("samples_sha256")
+    m = run.typed_manifest()
+    if m.status != "complete":
+        raise DataError(f"{run.manifest_path}: run is incomplete (status {m.status!r})")
+    expected = m.samples_sha256
     if not expected or not run.samples_path.is_file():
         raise DataError(f"{run.samples_path}: missing, or no checksum in the manifest")
     if file_sha256(run.samples_path) != expected:
         raise DataError(f"{run.samples_path}: sha256 does not match the manifest (tampered?)")
-    metrics = read_json(run.metrics_path)
-    for key in ("task", "main_metric", "metrics"):
-        if key not in metrics:
-            raise DataError(f"{run.metrics_path}: missing key '{key}'")
-    return VerifiedRun(run.path, m, metrics)
+    metrics = run.metrics()
+    verified = VerifiedRun(
+        run.path,
+        m.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        metrics.model_dump(mode="json", by_alias=True, exclude_unset=True),
+    )
+    # Already validated: seed the typed views instead of parsing the files twice.
+    verified.__dict__.update(manifest_file=m, metrics_file=metrics)
+    return verified
 
 
 def load_runs(paths: list[Path]) -> list[VerifiedRun]:

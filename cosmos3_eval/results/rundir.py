@@ -5,8 +5,11 @@
   simulator / renderer fingerprint, status; on completion the sha256 of ``samples.jsonl``.
 * ``samples.jsonl`` — one JSON record per sample or episode, appended, flushed and fsynced as
   it finishes. A crash can at worst leave a torn last line, which resume drops.
-* ``metrics.json`` — ``{"task", "task_version", "model", "main_metric", "metrics": {name:
-  {value, stderr, ci95, n, higher_is_better}}}``.
+* ``metrics.json`` — ``{"schema_version", "task", "task_version", "model", "main_metric",
+  "n_samples", "n_errors", "metrics": {name: {value, stderr, ci95, n, higher_is_better,
+  level, on_error[, source, stratify_by]}}}``.
+
+Readers load every file through the typed records of :mod:`cosmos3_eval.api.records`.
 
 A run directory belongs to exactly one *fingerprint* (task config + version, model identity,
 base seed, code version): reopening it with another fingerprint is refused, so results of
@@ -32,10 +35,8 @@ from typing import Any
 import numpy as np
 
 from cosmos3_eval import __version__
+from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, SampleRecord, parse
 from cosmos3_eval.errors import DataError, UserError
-
-SCHEMA_VERSION = 1
-"""Version of the run-directory format; bump on any incompatible change."""
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
@@ -281,8 +282,20 @@ class RunDir:
             os.fsync(f.fileno())
             return size - keep
 
+    def typed_manifest(self) -> Manifest:
+        """The manifest, validated (:class:`DataError` naming the field if malformed)."""
+        return parse(Manifest, self.manifest(), str(self.manifest_path))
+
+    def metrics(self) -> MetricsFile:
+        """``metrics.json``, validated (:class:`DataError` naming the field if malformed)."""
+        return parse(MetricsFile, read_json(self.metrics_path), str(self.metrics_path))
+
     def records(self) -> Iterator[dict[str, Any]]:
-        """Stream the records of ``samples.jsonl`` (first occurrence of each id)."""
+        """Stream the records of ``samples.jsonl`` (first occurrence of each id).
+
+        Each is validated as a :class:`SampleRecord` (a malformed one is a
+        :class:`DataError` naming file, line and field) and yielded as the dict it was.
+        """
         seen: set[str] = set()
         if not self.samples_path.exists():
             return
@@ -296,6 +309,7 @@ class RunDir:
                     raise DataError(
                         f"{self.samples_path}:{lineno}: corrupt record ({exc.msg})"
                     ) from exc
+                parse(SampleRecord, rec, f"{self.samples_path}:{lineno}")
                 if rec["id"] in seen:
                     continue
                 seen.add(rec["id"])

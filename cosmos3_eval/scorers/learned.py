@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from cosmos3_eval.api.metrics import MetricValue, Score
 from cosmos3_eval.errors import ConfigError
-from cosmos3_eval.scorers.aggregate import MetricValue, Score
 
 _OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 _OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
