@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import field_validator, model_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
 from cosmos3_eval.scorers import video as vm

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError, did_you_mean

@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import field_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.errors import ModelOutputError

@@ -31,7 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import model_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest
 from cosmos3_eval.benchmarks.i2v import (
