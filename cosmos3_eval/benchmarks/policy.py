@@ -15,6 +15,8 @@ from cosmos3_eval.api.registry import import_target
 from cosmos3_eval.api.types import ActionSpec
 from cosmos3_eval.scorers.aggregate import MetricSpec
 from cosmos3_eval.sim.envs.kinds import ENV_KINDS
+from cosmos3_eval.sim.envs.robosuite import INSTRUCTIONS
+from cosmos3_eval.sim.render import render_provenance
 from cosmos3_eval.sim.vector import EnvSpec, WorkerPool
 
 
@@ -124,8 +126,6 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         return EpisodeSpec(id=sample_id(self.task_id, index), index=index, seed=seed)
 
     def provenance(self) -> dict[str, Any]:
-        from cosmos3_eval.sim.render import render_provenance
-
         return {"env": {"kind": self.env_kind, **self.env_kwargs()}, "render": render_provenance()}
 
     def check_model(self, model: Any) -> None:
@@ -177,8 +177,6 @@ class RobosuitePolicy(PolicyBenchmark):
         return kw
 
     def instruction(self) -> str:
-        from cosmos3_eval.sim.envs.robosuite import INSTRUCTIONS
-
         return INSTRUCTIONS[self.config.task]
 
 

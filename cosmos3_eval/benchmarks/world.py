@@ -42,7 +42,10 @@ from cosmos3_eval.benchmarks.i2v import (
     score_video,
     write_side_by_side,
 )
+from cosmos3_eval.scorers import video as vm
 from cosmos3_eval.scorers.aggregate import MetricSpec
+from cosmos3_eval.sim.envs.robosuite import make_robosuite
+from cosmos3_eval.sim.render import import_mujoco, make_renderer, render_provenance
 
 PROMPT = (
     "A Panda robot arm above a table with a small red cube, seen from the front; "
@@ -130,8 +133,6 @@ class RobotPredict(StaticBenchmark):
         return f"robosuite_osc_pose_delta_hold{self.config.frame_every}"
 
     def provenance(self) -> dict[str, Any]:
-        from cosmos3_eval.sim.render import render_provenance
-
         return {
             "render": render_provenance(),
             "env": "robosuite Lift, Panda, BASIC controller, 20 Hz, hard_reset=False, seed=0",
@@ -140,9 +141,6 @@ class RobotPredict(StaticBenchmark):
         }
 
     def _make_env(self) -> None:
-        from cosmos3_eval.sim.envs.robosuite import make_robosuite
-        from cosmos3_eval.sim.render import import_mujoco, make_renderer
-
         mujoco = import_mujoco()
         self._env = make_robosuite("Lift", seed=0)
         c = self.config
@@ -215,8 +213,6 @@ class RobotPredict(StaticBenchmark):
         if sample.id in self._cache:
             self._cache.move_to_end(sample.id)
             return self._cache[sample.id]
-        from cosmos3_eval.scorers import video as vm
-
         frames, acts, twin = self._rollout(sample.seed)
         k = self.config.context_frames
         ceiling = vm.physics_iq(frames, twin, start=k - 1)
