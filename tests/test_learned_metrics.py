@@ -122,7 +122,7 @@ def test_frechet_and_kernel_distance_math():
 
 
 def test_task_config_enables_clipscore(clip_dir, tmp_path, monkeypatch):
-    from cosmos3_eval.api.registry import create_model
+    from cosmos3_eval.engine.factory import create_model
     from cosmos3_eval.engine.tasks import load_benchmark
 
     tasks = tmp_path / "tasks"

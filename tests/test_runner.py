@@ -55,7 +55,7 @@ def test_error_budget_exceeded_fails_the_run(toy_task, tmp_path):
 
 
 def test_non_oracle_never_sees_privileged_data(toy_task, tmp_path):
-    from cosmos3_eval.api.registry import create_model
+    from cosmos3_eval.engine.factory import create_model
     from cosmos3_eval.engine.runner import run_task
 
     model = create_model("flaky", {"k": 1000})

@@ -6,7 +6,8 @@ benchmark is tested with real simulation in its own tests.
 
 from __future__ import annotations
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability, ModelInfo
 from cosmos3_eval.api.types import QARequest, TextOutput

@@ -23,6 +23,7 @@ import numpy as np
 
 from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
 from cosmos3_eval.benchmarks.policy import RobosuitePolicy
+from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.models.policy_baselines import ZeroModel
 
 
@@ -90,7 +91,7 @@ def native_rate(steps: int) -> float:
 def harness(bench, workers: int, chunk: int, episodes: int):
     model = CountingZero(chunk)
     eps = [bench.episode(i, derive_seed(bench.task_id, i, 0)) for i in range(episodes)]
-    recs = list(bench.rollout(model, eps, RolloutContext(workers=workers)))
+    recs = list(rollout(bench, model, eps, RolloutContext(workers=workers)))
     wall = time.perf_counter() - model.first_call
     steps = sum(r["steps"] for r in recs)
     assert not any(r["error"] for r in recs), [r["error"] for r in recs]

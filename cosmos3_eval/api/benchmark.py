@@ -8,22 +8,14 @@ A task file in ``tasks/`` names a benchmark type from
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ActionSpec
-
-
-class StrictConfig(BaseModel):
-    """Base of every benchmark config: unknown keys and wrong types are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
 def derive_seed(task_id: str, index: int, base_seed: int) -> int:
@@ -204,15 +196,20 @@ class ClosedLoopBenchmark(Benchmark):
         """Describe episode ``index``."""
         raise NotImplementedError
 
-    def rollout(
-        self, model: Any, episodes: list[EpisodeSpec], ctx: RolloutContext
-    ) -> Iterator[dict[str, Any]]:
-        """Run the episodes and yield one record per finished episode (any order).
+    def instruction(self) -> str:
+        """The language instruction given to the policy."""
+        raise NotImplementedError
 
-        A record has at least ``id``, ``index``, ``seed``, ``scores`` (metric name -> float),
-        ``error`` (``None`` or a reason) and may add ``steps``, ``success``, ``termination``,
-        ``model_calls``, ``video``.
+    def env_pool(self, n_workers: int) -> Any:
+        """``n_workers`` env worker processes (a :class:`cosmos3_eval.sim.vector.WorkerPool`).
+
+        The rollout engine steps them; the benchmark owns them and stops them in :meth:`close`
+        (which the engine also calls when a rollout is interrupted mid-episode).
         """
+        raise NotImplementedError
+
+    def video_fps(self) -> float:
+        """Frame rate of saved episode videos."""
         raise NotImplementedError
 
 

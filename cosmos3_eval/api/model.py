@@ -15,6 +15,7 @@ A method may raise for the whole batch (every sample in it records the error) or
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,6 +30,7 @@ from cosmos3_eval.api.types import (
     TextOutput,
     VideoOutput,
 )
+from cosmos3_eval.errors import ModelOutputError
 
 
 class Capability(str, enum.Enum):
@@ -105,6 +107,37 @@ class PolicyModel(Protocol):
     info: ModelInfo
 
     def act(self, requests: list[ActRequest]) -> list[ActionChunk]: ...
+
+
+def check_outputs(result: Any, n_requests: int) -> list[Any]:
+    """The outputs of a batched call, checked to be one per request.
+
+    Every caller of a model method (the sample loop, the rollout engine, the cache, the Ray
+    model actor, the server) checks through here, so a miscounting model fails the same way
+    everywhere instead of silently pairing outputs with the wrong requests.
+
+    Args:
+        result: What a capability method returned.
+        n_requests: How many requests it was given.
+
+    Returns:
+        The outputs as a list, in request order (items may be :class:`Exception`).
+
+    Raises:
+        ModelOutputError: ``result`` is not a list (or tuple) of ``n_requests`` items.
+    """
+    if not isinstance(result, list | tuple) or len(result) != n_requests:
+        got = len(result) if isinstance(result, list | tuple) else type(result).__name__
+        raise ModelOutputError(f"model returned {got} outputs for {n_requests} requests")
+    return list(result)
+
+
+def call_batched(method: Callable[[list[Any]], Any], requests: list[Any]) -> list[Any]:
+    """Call one batched capability method (e.g. ``model.answer``) and :func:`check_outputs`.
+
+    Whatever the method raises propagates unchanged.
+    """
+    return check_outputs(method(requests), len(requests))
 
 
 def capabilities(model: object) -> frozenset[Capability]:

@@ -19,14 +19,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import imageio.v3 as iio
 import numpy as np
 from pydantic import field_validator, model_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
+from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers import video as vm
+from cosmos3_eval.sim.render import render_provenance
+from cosmos3_eval.sim.scenes.physics import (
+    SCENARIO_KINDS,
+    TWIN_PERTURBATION,
+    ScenarioSimulator,
+    make_scenario,
+)
 
 
 class VideoConfig(StrictConfig):
@@ -63,8 +73,6 @@ class PhysicsI2VConfig(VideoConfig):
     @field_validator("scenarios")
     @classmethod
     def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from cosmos3_eval.sim.scenes.physics import SCENARIO_KINDS
-
         for k in v:
             if k not in SCENARIO_KINDS:
                 raise ValueError(f"unknown scenario '{k}'; known: {', '.join(SCENARIO_KINDS)}")
@@ -113,8 +121,6 @@ def score_video(truth: Truth, output: Any, request: I2VRequest, objects: bool) -
     Raises:
         ModelOutputError: Wrong type, shape, dtype, frame count or NaN.
     """
-    from cosmos3_eval.errors import ModelOutputError
-
     if not isinstance(output, VideoOutput):
         raise ModelOutputError(f"expected a VideoOutput, got {type(output).__name__}")
     t, h, w, _ = truth.frames.shape
@@ -139,8 +145,6 @@ def score_video(truth: Truth, output: Any, request: I2VRequest, objects: bool) -
 
 def write_side_by_side(truth: np.ndarray, output: Any, fps: float, path: Path) -> bool:
     """Write a truth | generated GIF; return False if the output is not a usable video."""
-    import imageio.v3 as iio
-
     gen = getattr(output, "video", None)
     if not isinstance(gen, np.ndarray) or gen.dtype != np.uint8 or gen.shape != truth.shape:
         return False
@@ -178,14 +182,9 @@ class PhysicsI2V(StaticBenchmark):
     @property
     def kinds(self) -> tuple[str, ...]:
         """The scenario types in use."""
-        from cosmos3_eval.sim.scenes.physics import SCENARIO_KINDS
-
         return self.config.scenarios or SCENARIO_KINDS
 
     def provenance(self) -> dict[str, Any]:
-        from cosmos3_eval.sim.render import render_provenance
-        from cosmos3_eval.sim.scenes.physics import TWIN_PERTURBATION
-
         return {
             "render": render_provenance(),
             "scenarios": list(self.kinds),
@@ -194,15 +193,11 @@ class PhysicsI2V(StaticBenchmark):
         }
 
     def _scenario(self, seed: int) -> Any:
-        from cosmos3_eval.sim.scenes.physics import make_scenario
-
         kinds = self.kinds
         kind = kinds[int(np.random.default_rng([seed, 1]).integers(len(kinds)))]
         return make_scenario(kind, seed)
 
     def sample(self, index: int, seed: int) -> Sample:
-        from cosmos3_eval.api.benchmark import sample_id
-
         sc = self._scenario(seed)
         c = self.config
         data = {
@@ -218,8 +213,6 @@ class PhysicsI2V(StaticBenchmark):
         if sample.id in self._cache:
             self._cache.move_to_end(sample.id)
             return self._cache[sample.id]
-        from cosmos3_eval.sim.scenes.physics import ScenarioSimulator
-
         c = self.config
         if self._sim is None:
             self._sim = ScenarioSimulator(c.width, c.height)

@@ -7,21 +7,28 @@ with its reason; it is not an error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
 
+import imageio.v3 as iio
 import numpy as np
 from pydantic import Field, field_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError, did_you_mean
 from cosmos3_eval.scorers.answers import extract_choice, extract_number, format_number
+from cosmos3_eval.sim.render import render_provenance
+from cosmos3_eval.sim.scenes import qa_spec as qa_scenes
+from cosmos3_eval.sim.scenes.qa_questions import generate
+from cosmos3_eval.sim.scenes.render import SceneRenderer
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _QUESTION_TYPES = (
@@ -175,8 +182,6 @@ class PhysQASim(_QABenchmark):
         if seed in self._cache:
             self._cache.move_to_end(seed)
             return self._cache[seed]
-        from cosmos3_eval.sim.scenes.qa_questions import generate
-
         q = generate(seed, self.question_type(seed))
         if self.cfg.cache_size:
             self._cache[seed] = q
@@ -200,8 +205,6 @@ class PhysQASim(_QABenchmark):
     def scene_renderer(self) -> Any:
         """The benchmark's single renderer (created on first use)."""
         if self._renderer is None:
-            from cosmos3_eval.sim.scenes.render import SceneRenderer
-
             self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
         return self._renderer
 
@@ -225,9 +228,6 @@ class PhysQASim(_QABenchmark):
 
     def provenance(self) -> dict[str, Any]:
         """Renderer facts and the sizes that can move a score."""
-        from cosmos3_eval.sim.render import render_provenance
-        from cosmos3_eval.sim.scenes import qa_spec as qa_scenes
-
         return {
             "render": render_provenance(),
             "width": self.cfg.width,
@@ -246,8 +246,6 @@ class PhysQASim(_QABenchmark):
 
 
 def _save_request_media(sample: Sample, request: QARequest, out_dir: Path) -> str | None:
-    import imageio.v3 as iio
-
     stem = sample.id.replace("/", "_")
     out_dir.mkdir(parents=True, exist_ok=True)
     if request.video is not None:
@@ -430,13 +428,9 @@ class JsonlQA(_QABenchmark):
         return Sample(sample_id(self.task_id, index), index, seed, item["category"], data)
 
     def _read_image(self, rel: str) -> np.ndarray:
-        import imageio.v3 as iio
-
         return _rgb(iio.imread(self._media_path(rel, self.task_id)), rel)
 
     def _read_video(self, rel: str) -> np.ndarray:
-        import imageio.v3 as iio
-
         path = self._media_path(rel, self.task_id)
         if path.is_dir():
             frames = [_rgb(iio.imread(p), str(p)) for p in sorted(path.glob("*.png"))]
@@ -464,8 +458,6 @@ class JsonlQA(_QABenchmark):
 
     def provenance(self) -> dict[str, Any]:
         """The data file and its sha256 (a changed file changes the scores)."""
-        import hashlib
-
         return {
             "data": str(self.data_path),
             "data_sha256": hashlib.sha256(self.data_path.read_bytes()).hexdigest(),

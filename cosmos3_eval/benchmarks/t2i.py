@@ -19,15 +19,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+import imageio.v3 as iio
 import numpy as np
 from pydantic import field_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import (
+    Sample,
+    Scored,
+    StaticBenchmark,
+    derive_seed,
+    sample_id,
+)
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneSpec, generate_spec
+from cosmos3_eval.scorers.learned import LearnedMetrics
+from cosmos3_eval.scorers.stats import stratified_mean
+from cosmos3_eval.scorers.t2i import T2IScorer, prepare_image
+from cosmos3_eval.sim.render import render_provenance
+from cosmos3_eval.sim.scenes.render import SceneRenderer
+from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneSpec, generate_spec, render_settings
 
 STYLE = (
     "simple brightly coloured objects (cube, sphere, cylinder lying on its side, pyramid) on a "
@@ -97,9 +110,6 @@ class ComposeT2I(StaticBenchmark):
 
     def __init__(self, task_id: str, config: ComposeT2IConfig, task_dir: Path):
         super().__init__(task_id, config, task_dir)
-        from cosmos3_eval.scorers.learned import LearnedMetrics
-        from cosmos3_eval.scorers.t2i import T2IScorer
-
         self.cfg = config
         self.scorer = T2IScorer(config.width, config.height)
         self.learned = LearnedMetrics(
@@ -124,8 +134,6 @@ class ComposeT2I(StaticBenchmark):
 
     def _render(self, spec: SceneSpec) -> np.ndarray:
         if self._renderer is None:
-            from cosmos3_eval.sim.scenes.render import SceneRenderer
-
             self._renderer = SceneRenderer(self.cfg.width, self.cfg.height)
         return self._renderer.t2i_image(spec)
 
@@ -165,8 +173,6 @@ class ComposeT2I(StaticBenchmark):
         verdict = self.scorer.score(image, spec)  # validates / resizes the image
         scores = {"score": Score(float(verdict.ok), verdict.reason)}
         if self.learned.enabled:
-            from cosmos3_eval.scorers.t2i import prepare_image
-
             img = prepare_image(image, self.cfg.width, self.cfg.height)
             reference = self._render(spec) if self.learned.fid is not None else None
             scores.update(self.learned.per_sample(sample.index, img, spec.prompt, reference))
@@ -179,15 +185,11 @@ class ComposeT2I(StaticBenchmark):
         self, sample: Sample, request: T2IRequest, output: ImageOutput, out_dir: Path
     ) -> str | None:
         """A PNG tile: the prompt, the (resized) image and the verdict under it."""
-        from cosmos3_eval.scorers.t2i import prepare_image
-
         image = prepare_image(self._image(output), self.cfg.width, self.cfg.height)
         verdict = self.scorer.score(image, SceneSpec.from_json(sample.data["spec"]))
         tile = verdict_tile(image, sample.data["prompt"], verdict.ok, verdict.reason)
         out_dir.mkdir(parents=True, exist_ok=True)
         name = f"{sample.index:06d}.png"
-        import imageio.v3 as iio
-
         iio.imwrite(out_dir / name, tile)
         return name
 
@@ -198,9 +200,6 @@ class ComposeT2I(StaticBenchmark):
         return out
 
     def provenance(self) -> dict[str, Any]:
-        from cosmos3_eval.sim.render import render_provenance
-        from cosmos3_eval.sim.scenes.t2i import render_settings
-
         return {
             "render": render_provenance(),
             "scene": render_settings(),
@@ -237,16 +236,12 @@ def overall_metric(
         skills: The task's skills (records of other categories are ignored).
         task_id: Seeds the bootstrap so identical records give identical CIs.
     """
-    from cosmos3_eval.api.benchmark import derive_seed
-
     per: dict[str, list[float]] = {s: [] for s in skills}
     for r in records:
         cat = r.get("category")
         if cat in per:
             ok = r.get("error") is None and "score" in (r.get("scores") or {})
             per[cat].append(float(r["scores"]["score"]) if ok else 0.0)
-    from cosmos3_eval.scorers.stats import stratified_mean
-
     present = [v for v in per.values() if v]
     if not present:
         return MetricValue(None, None, None, 0)

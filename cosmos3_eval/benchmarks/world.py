@@ -31,7 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import model_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest
@@ -42,6 +43,9 @@ from cosmos3_eval.benchmarks.i2v import (
     score_video,
     write_side_by_side,
 )
+from cosmos3_eval.scorers import video as vm
+from cosmos3_eval.sim.envs.robosuite import make_robosuite
+from cosmos3_eval.sim.render import import_mujoco, make_renderer, render_provenance
 
 PROMPT = (
     "A Panda robot arm above a table with a small red cube, seen from the front; "
@@ -129,8 +133,6 @@ class RobotPredict(StaticBenchmark):
         return f"robosuite_osc_pose_delta_hold{self.config.frame_every}"
 
     def provenance(self) -> dict[str, Any]:
-        from cosmos3_eval.sim.render import render_provenance
-
         return {
             "render": render_provenance(),
             "env": "robosuite Lift, Panda, BASIC controller, 20 Hz, hard_reset=False, seed=0",
@@ -139,9 +141,6 @@ class RobotPredict(StaticBenchmark):
         }
 
     def _make_env(self) -> None:
-        from cosmos3_eval.sim.envs.robosuite import make_robosuite
-        from cosmos3_eval.sim.render import import_mujoco, make_renderer
-
         mujoco = import_mujoco()
         self._env = make_robosuite("Lift", seed=0)
         c = self.config
@@ -214,8 +213,6 @@ class RobotPredict(StaticBenchmark):
         if sample.id in self._cache:
             self._cache.move_to_end(sample.id)
             return self._cache[sample.id]
-        from cosmos3_eval.scorers import video as vm
-
         frames, acts, twin = self._rollout(sample.seed)
         k = self.config.context_frames
         ceiling = vm.physics_iq(frames, twin, start=k - 1)

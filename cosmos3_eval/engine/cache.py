@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from cosmos3_eval.api.model import Capability, capabilities
+from cosmos3_eval.api.model import Capability, call_batched, capabilities, close_model
 from cosmos3_eval.api.types import ActionChunk, ImageOutput, TextOutput, VideoOutput
 
 CACHE_FORMAT = 1
@@ -211,7 +211,7 @@ class CachedModel:
         if not self.deterministic:
             with self._lock:
                 self._bypassed += len(requests)
-            return fn(requests)
+            return call_batched(fn, requests)
         keys = [self.key(method, r) for r in requests]
         results: list[Any] = [self._load(k) for k in keys]
         todo = [i for i, r in enumerate(results) if r is None]
@@ -219,11 +219,7 @@ class CachedModel:
             self._hits += len(requests) - len(todo)
             self._misses += len(todo)
         if todo:
-            fresh = fn([requests[i] for i in todo])
-            if len(fresh) != len(todo):
-                raise RuntimeError(
-                    f"{self.info.name}.{method} returned {len(fresh)} outputs for {len(todo)}"
-                )
+            fresh = call_batched(fn, [requests[i] for i in todo])
             for i, out in zip(todo, fresh):
                 results[i] = out
                 if not isinstance(out, Exception):
@@ -253,6 +249,4 @@ class CachedModel:
 
     def close(self) -> None:
         """Close the wrapped model."""
-        from cosmos3_eval.api.model import close_model
-
         close_model(self.model)

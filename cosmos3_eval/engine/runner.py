@@ -11,29 +11,28 @@ produce identical files.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from cosmos3_eval import __version__
-from cosmos3_eval.api.benchmark import (
-    Benchmark,
-    ClosedLoopBenchmark,
-    RolloutContext,
-    Sample,
-    StaticBenchmark,
-    derive_seed,
-    sample_id,
-    score_values,
-)
+from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
-from cosmos3_eval.engine.tasks import load_benchmark
+from cosmos3_eval.api.registry import BENCHMARK_TYPES
+from cosmos3_eval.engine.cache import CachedModel
+from cosmos3_eval.engine.executors import Job, make_executor
+from cosmos3_eval.engine.factory import create_model
+from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
+from cosmos3_eval.engine.options import RunOptions
+from cosmos3_eval.engine.tasks import load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError
 from cosmos3_eval.results.rundir import (
     SCHEMA_VERSION,
@@ -48,46 +47,6 @@ from cosmos3_eval.results.rundir import (
     write_json_atomic,
 )
 from cosmos3_eval.scorers.aggregate import aggregate
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Options of one ``cosmos3-eval run``.
-
-    Attributes:
-        limit: Samples / episodes per task (``None``: the task's size or default size).
-        seed: Base seed; per-sample seeds derive from (task, index, seed).
-        batch_size: Max requests per model call (static tasks; closed-loop: envs per call).
-        max_errors: Error budget per task; ``None`` = 10 % of the planned samples (min 5).
-        out: Parent directory of the run directories.
-        media: Save media artifacts (images, side-by-side videos, episode videos) for the
-            first K samples / episodes.
-        workers: Env worker processes (closed-loop tasks).
-        replan_every: Execute this many actions of each chunk open-loop.
-        episode_timeout_s: Wall-clock limit per episode.
-        progress: Show a progress bar on stderr.
-        label: Run-directory label for the model (default: the model name).
-        cache_dir: Response cache directory (``None``: no cache).
-        executor: ``local`` (in-process), ``process`` (spawned pool) or ``ray``.
-        ray_address: Ray cluster to join (``auto`` / ``HOST:PORT``); ``None`` = local Ray.
-        model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
-    """
-
-    limit: int | None = None
-    seed: int = 0
-    batch_size: int = 8
-    max_errors: int | None = None
-    out: Path = Path("results")
-    media: int = 0
-    workers: int = 1
-    replan_every: int | None = None
-    episode_timeout_s: float = 300.0
-    progress: bool = True
-    label: str | None = None
-    cache_dir: Path | None = None
-    executor: str = "local"
-    ray_address: str | None = None
-    model_placement: str = "replicate"
 
 
 @dataclass(frozen=True)
@@ -171,8 +130,6 @@ def _manifest(
 
 
 def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
-    from tqdm import tqdm
-
     return tqdm(
         total=total,
         initial=initial,
@@ -183,117 +140,6 @@ def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
         dynamic_ncols=True,
         mininterval=0.5,
     )
-
-
-def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text.splitlines()[0][:500] if text else type(exc).__name__
-
-
-def _batched(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while batch := list(islice(it, size)):
-        yield batch
-
-
-def static_records(
-    bench: StaticBenchmark,
-    model: Any,
-    pending: Iterator[int],
-    options: RunOptions,
-    artifacts: Path,
-) -> Iterator[dict[str, Any]]:
-    """Yield one record per pending sample, in index order, batching model calls.
-
-    This is the one sample loop of the suite; executors run it on shards in their workers.
-    """
-    privileged = bool(model.info.privileged)
-    method = getattr(model, bench.capability.value)
-    for indices in _batched(pending, max(1, options.batch_size)):
-        samples: list[Sample] = [
-            bench.sample(i, derive_seed(bench.task_id, i, options.seed)) for i in indices
-        ]
-        requests: list[Any] = []
-        failed: dict[int, str] = {}
-        for k, s in enumerate(samples):
-            try:
-                req = bench.request(s, privileged=privileged)
-            except UserError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a broken sample is recorded, not fatal
-                failed[k] = f"building the request failed: {_error_text(exc)}"
-                req = None
-            if req is not None and not privileged and getattr(req, "privileged", None) is not None:
-                raise AssertionError(f"{bench.task_id}: privileged data leaked to a non-oracle")
-            requests.append(req)
-        live = [k for k in range(len(samples)) if k not in failed]
-        outputs: dict[int, Any] = {}
-        t0 = time.perf_counter()
-        if live:
-            try:
-                result = method([requests[k] for k in live])
-                if not isinstance(result, list) or len(result) != len(live):
-                    got = len(result) if isinstance(result, list) else type(result).__name__
-                    raise RuntimeError(f"model returned {got} outputs for {len(live)} requests")
-                outputs = dict(zip(live, result))
-            except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
-                for k in live:
-                    failed[k] = f"model raised {_error_text(exc)}"
-        latency = (time.perf_counter() - t0) / max(1, len(live))
-        for k, s in enumerate(samples):
-            rec: dict[str, Any] = {
-                "id": s.id,
-                "index": s.index,
-                "seed": s.seed,
-                "category": s.category,
-                "data": s.data,
-                "scores": {},
-                "error": None,
-                "latency_s": round(latency, 6),
-            }
-            if k not in failed and isinstance(outputs.get(k), BaseException):
-                failed[k] = f"model returned an error: {_error_text(outputs[k])}"
-            if k in failed:
-                rec["error"] = failed[k]
-            else:
-                try:
-                    scored = bench.score(s, requests[k], outputs[k])
-                    values, reasons = score_values(scored.scores)
-                    rec.update(scores=values, reasons=reasons, output=scored.output)
-                except Exception as exc:  # noqa: BLE001 - invalid output: recorded
-                    rec["error"] = f"invalid output: {_error_text(exc)}"
-            if s.index < options.media and k in outputs and rec["error"] is None:
-                try:
-                    rec["artifact"] = bench.save_media(s, requests[k], outputs[k], artifacts)
-                except Exception as exc:  # noqa: BLE001 - media is a side product
-                    rec["artifact_error"] = _error_text(exc)
-            yield rec
-
-
-def closed_loop_records(
-    bench: ClosedLoopBenchmark,
-    model: Any,
-    pending: Iterator[int],
-    options: RunOptions,
-    artifacts: Path,
-) -> Iterator[dict[str, Any]]:
-    """Yield one record per pending episode (in completion order) from the rollout engine."""
-    specs = [bench.episode(i, derive_seed(bench.task_id, i, options.seed)) for i in pending]
-    if not specs:
-        return
-    ctx = RolloutContext(
-        workers=options.workers,
-        batch_size=options.batch_size,
-        replan_every=options.replan_every,
-        video=options.media,
-        artifacts_dir=artifacts,
-        privileged=bool(model.info.privileged),
-        episode_timeout_s=options.episode_timeout_s,
-    )
-    for rec in bench.rollout(model, specs, ctx):
-        rec.setdefault("category", "all")
-        rec.setdefault("scores", {})
-        rec.setdefault("error", None)
-        yield rec
 
 
 def compute_metrics(bench: Benchmark, run: RunDir, n: int, model_name: str) -> dict[str, Any]:
@@ -427,10 +273,6 @@ def _executor_records(
     artifacts: Path,
 ) -> Iterator[dict[str, Any]]:
     """Records from an executor's shards; the driver writes their media files."""
-    import os
-
-    from cosmos3_eval.engine.executors import Job
-
     job = Job(
         task_id=bench.task_id,
         model_name=model_spec[0],
@@ -440,7 +282,7 @@ def _executor_records(
     )
     # Static shards are model batches; episodes go one per shard for load balance.
     size = max(1, options.batch_size) if isinstance(bench, StaticBenchmark) else 1
-    for result in executor.run(job, _batched(pending, size)):
+    for result in executor.run(job, batched(pending, size)):
         for name, data in result.files.items():
             tmp = artifacts / f".{name}.part"
             tmp.write_bytes(data)
@@ -472,23 +314,16 @@ def evaluate(
     Returns:
         One :class:`TaskRun` per task run.
     """
-    from cosmos3_eval.api.registry import BENCHMARK_TYPES, create_model
-    from cosmos3_eval.engine.tasks import load_task_file
-
     # Validate every task name before the (possibly slow) model loads.
     for task_id, _ in tasks:
         load_task_file(task_id)
     model = create_model(model_name, model_args)
     if options.cache_dir is not None:
-        from cosmos3_eval.engine.cache import CachedModel
-
         model = CachedModel(model, options.cache_dir)
     if options.label is None:
         options = replace(options, label=model.info.name)
     executor = None
     if options.executor != "local":
-        from cosmos3_eval.engine.executors import make_executor
-
         executor = make_executor(
             options.executor, options.workers, options.ray_address, options.model_placement
         )

@@ -12,18 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
-
+from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
+from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.api.resources import data_path
-from cosmos3_eval.errors import ConfigError, DataError, did_you_mean, unknown
+from cosmos3_eval.errors import ConfigError, DataError, unknown
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TaskFile(_Strict):
+class TaskFile(StrictConfig):
     """A task file: ``tasks/<name>-v<N>.yaml``."""
 
     task: str
@@ -32,14 +27,14 @@ class TaskFile(_Strict):
     config: dict[str, Any] = {}
 
 
-class SuiteEntry(_Strict):
+class SuiteEntry(StrictConfig):
     """One task of a suite with its per-suite sample / episode count."""
 
     task: str
     limit: int | None = None
 
 
-class SuiteFile(_Strict):
+class SuiteFile(StrictConfig):
     """A suite: ``benchmarks/<name>.yaml``."""
 
     suite: str
@@ -57,44 +52,6 @@ def task_dirs() -> list[Path]:
 def suite_dirs() -> list[Path]:
     """Folders searched for suite files."""
     return [data_path("suites")]
-
-
-def read_yaml(path: Path) -> Any:
-    """``yaml.safe_load`` a file; a missing or malformed file is a user error naming it."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError as exc:
-        raise DataError(f"file not found: {path}") from exc
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-
-
-def validation_message(exc: ValidationError, where: str) -> str:
-    """One line for a pydantic error, with did-you-mean for unknown keys."""
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        model_fields = getattr(exc, "_fields", None) or []
-        hint = did_you_mean(str(err["loc"][-1]), model_fields)
-        return f"{where}: unknown key '{loc}'{hint}"
-    if err["type"] == "missing":
-        return f"{where}: missing key '{loc}'"
-    return f"{where}: bad value for '{loc}': {err['msg']}"
-
-
-def validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    """Validate ``data`` against ``model``; errors become one-line :class:`ConfigError`."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        exc._fields = list(model.model_fields)  # type: ignore[attr-defined]
-        raise ConfigError(validation_message(exc, where)) from exc
 
 
 def _yaml_files(dirs: list[Path]) -> dict[str, Path]:
@@ -142,8 +99,6 @@ def load_task_file(name: str) -> tuple[TaskFile, Path]:
 
 def load_benchmark(name: str) -> Any:
     """Instantiate the benchmark a task file describes, validating its config strictly."""
-    from cosmos3_eval.api.registry import BENCHMARK_TYPES
-
     tf, path = load_task_file(name)
     cls = BENCHMARK_TYPES.load(tf.type)
     config = validate(cls.Config, tf.config, f"{path}: config")

@@ -13,27 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
 from cosmos3_eval.api.resources import data_path
-from cosmos3_eval.engine.tasks import read_yaml, validate
 from cosmos3_eval.errors import DataError, UserError
 from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, parse
 from cosmos3_eval.results.rundir import MANIFEST, METRICS, RunDir, file_sha256, find_runs
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FamilySchema(_Strict):
+class FamilySchema(StrictConfig):
     """A benchmark family: display name and weight in the overall score."""
 
     display: str
     weight: float = 1.0
 
 
-class TaskSchema(_Strict):
+class TaskSchema(StrictConfig):
     """A leaderboard column: one task's main metric.
 
     Attributes:
@@ -53,7 +47,7 @@ class TaskSchema(_Strict):
     max_value: float = 1.0
 
 
-class LeaderboardSchema(_Strict):
+class LeaderboardSchema(StrictConfig):
     """``leaderboard/schema.yaml``."""
 
     schema_version: int

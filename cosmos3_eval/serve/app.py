@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from cosmos3_eval.api.model import Capability, ModelInfo, capabilities
+from cosmos3_eval.api.model import Capability, ModelInfo, capabilities, check_outputs
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 
 PROTOCOLS = {
@@ -40,11 +40,10 @@ class BadRequest(Exception):
 
 
 def _first_output(out: list[Any]) -> Any:
-    if len(out) != 1:
-        raise RuntimeError(f"model returned {len(out)} outputs for 1 request")
-    if isinstance(out[0], Exception):
-        raise out[0]
-    return out[0]
+    (first,) = check_outputs(out, 1)
+    if isinstance(first, Exception):
+        raise first
+    return first
 
 
 class _Served:
@@ -430,7 +429,7 @@ def serve_main(
         UserError: Unknown model or protocol, bad model args, unservable model.
     """
     from cosmos3_eval.api.model import close_model
-    from cosmos3_eval.api.registry import create_model
+    from cosmos3_eval.engine.factory import create_model
 
     if protocol not in PROTOCOLS:
         from cosmos3_eval.errors import unknown

@@ -11,6 +11,7 @@ from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import ActionChunk
 from cosmos3_eval.benchmarks.policy import PushBlockPolicy, RobosuitePolicy
+from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ActionSpaceMismatch
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
@@ -36,7 +37,7 @@ def _episodes(bench, n, base=0):
 
 def _run(bench, model, n, **ctx):
     ctx.setdefault("privileged", model.info.privileged)
-    recs = list(bench.rollout(model, _episodes(bench, n), RolloutContext(**ctx)))
+    recs = list(rollout(bench, model, _episodes(bench, n), RolloutContext(**ctx)))
     assert len(recs) == n and all(KEYS <= set(r) for r in recs)
     return sorted(recs, key=lambda r: r["index"])
 
@@ -110,7 +111,7 @@ def test_action_space_mismatch_is_raised_before_any_step(tmp_path):
 
     bench = RobosuitePolicy("robosuite-lift-v1", RobosuitePolicy.Config(task="Lift"), tmp_path)
     with pytest.raises(ActionSpaceMismatch, match="cosmos-nano.*robosuite-lift-v1.*gripper"):
-        next(bench.rollout(Cosmos(), _episodes(bench, 1), RolloutContext()))
+        next(rollout(bench, Cosmos(), _episodes(bench, 1), RolloutContext()))
 
 
 class _Bad:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from cosmos3_eval.api.benchmark import derive_seed
-from cosmos3_eval.api.registry import create_model
 from cosmos3_eval.api.types import ImageOutput
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.engine.runner import RunOptions, run_task
 from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError, ModelOutputError

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.api.config import validate
 from cosmos3_eval.api.types import VideoOutput
 from cosmos3_eval.benchmarks.world import RobotPredict, RobotPredictConfig
-from cosmos3_eval.engine.tasks import load_benchmark, validate
+from cosmos3_eval.engine.factory import create_model
+from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError, ModelOutputError
 from cosmos3_eval.scorers.aggregate import aggregate
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from cosmos3_eval.api.model import Capability, capabilities
-from cosmos3_eval.api.registry import create_model
 from cosmos3_eval.api.types import I2VRequest, T2IRequest
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import UserError
 
 

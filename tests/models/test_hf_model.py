@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from cosmos3_eval.api.model import Capability, capabilities
-from cosmos3_eval.api.registry import create_model
 from cosmos3_eval.api.types import QARequest
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import ConfigError, UserError
 
 TEMPLATE = (

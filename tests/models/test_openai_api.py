@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from fault_server_e import FaultServer
 
-from cosmos3_eval.api.registry import create_model
 from cosmos3_eval.api.types import QARequest
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import RetryPolicy, parse_retry_after
 from cosmos3_eval.models.openai_api import (

@@ -8,8 +8,8 @@ import torch
 from safetensors.torch import save_file
 
 from cosmos3_eval.api.model import Capability, capabilities
-from cosmos3_eval.api.registry import create_model
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import ConfigError, UserError
 
 MODULE = textwrap.dedent(

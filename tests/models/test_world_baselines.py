@@ -3,8 +3,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cosmos3_eval.api.registry import create_model
 from cosmos3_eval.benchmarks.world import RobotPredict, RobotPredictConfig
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.models import world_baselines as wb
 from cosmos3_eval.scorers.aggregate import aggregate
 

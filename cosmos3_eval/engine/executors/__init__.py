@@ -14,6 +14,31 @@ and per-sample results depend only on seeds.
 
 from __future__ import annotations
 
-from cosmos3_eval.engine.executors.base import Executor, Job, ShardResult, make_executor, run_shard
+from cosmos3_eval.engine.executors.base import Executor, Job, ShardResult, run_shard
+from cosmos3_eval.engine.executors.pool import ProcessExecutor
+from cosmos3_eval.engine.executors.ray_executor import RayExecutor
+from cosmos3_eval.errors import ConfigError
 
 __all__ = ["Executor", "Job", "ShardResult", "make_executor", "run_shard"]
+
+
+def make_executor(
+    name: str, workers: int, ray_address: str | None = None, model_placement: str = "replicate"
+) -> Executor:
+    """Build an executor by name.
+
+    Args:
+        name: ``process`` or ``ray`` (``local`` needs no executor object).
+        workers: Worker processes / actors.
+        ray_address: ``auto`` or ``HOST:PORT`` to join a cluster; ``None`` starts a local Ray.
+        model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
+    """
+    if model_placement not in ("replicate", "shared"):
+        raise ConfigError(f"--model-placement must be replicate or shared, not {model_placement}")
+    if name == "process":
+        if model_placement != "replicate":
+            raise ConfigError("--model-placement shared needs --executor ray")
+        return ProcessExecutor(workers)
+    if name == "ray":
+        return RayExecutor(workers, ray_address, model_placement)
+    raise ConfigError(f"unknown executor '{name}' (choose local, process or ray)")

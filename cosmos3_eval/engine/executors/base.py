@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from cosmos3_eval.errors import ConfigError
+from cosmos3_eval.api.benchmark import StaticBenchmark
+from cosmos3_eval.engine.cache import CachedModel
+from cosmos3_eval.engine.factory import create_model
+from cosmos3_eval.engine.loops import closed_loop_records, static_records
+from cosmos3_eval.engine.options import RunOptions
+from cosmos3_eval.engine.tasks import load_benchmark
+from cosmos3_eval.sim.render import single_threaded_gl
 
 
 @dataclass(frozen=True)
@@ -19,14 +26,14 @@ class Job:
         task_id: Task id or task-file path.
         model_name: Registered model name.
         model_args: Model factory kwargs.
-        options: The run options (``cosmos3_eval.engine.runner.RunOptions``; picklable).
+        options: The run options (picklable).
         task_dirs: ``COSMOS3_EVAL_TASKS`` of the driver, so workers find the same task files.
     """
 
     task_id: str
     model_name: str
     model_args: dict[str, Any]
-    options: Any
+    options: RunOptions
     task_dirs: str = ""
 
 
@@ -55,12 +62,6 @@ _WORKER_STATE: dict[Any, Any] = {}
 
 def _worker_objects(job: Job, model: Any | None = None) -> tuple[Any, Any]:
     """The worker's (benchmark, model) for a job, built once and kept warm."""
-    import os
-
-    from cosmos3_eval.api.registry import create_model
-    from cosmos3_eval.engine.tasks import load_benchmark
-    from cosmos3_eval.sim.render import single_threaded_gl
-
     single_threaded_gl()  # executor workers render in parallel: one llvmpipe thread each
 
     key = (job.task_id, job.model_name, repr(sorted(job.model_args.items())), job.task_dirs)
@@ -74,8 +75,6 @@ def _worker_objects(job: Job, model: Any | None = None) -> tuple[Any, Any]:
         if model is None:
             model = create_model(job.model_name, job.model_args)
             if job.options.cache_dir is not None:
-                from cosmos3_eval.engine.cache import CachedModel
-
                 model = CachedModel(model, job.options.cache_dir)
         _WORKER_STATE[key] = (bench, model)
     return _WORKER_STATE[key]
@@ -89,9 +88,6 @@ def run_shard(job: Job, indices: list[int], model: Any | None = None) -> ShardRe
         indices: Sample / episode indices of this shard.
         model: A model proxy to use instead of building one (``shared`` placement).
     """
-    from cosmos3_eval.api.benchmark import StaticBenchmark
-    from cosmos3_eval.engine.runner import closed_loop_records, static_records
-
     bench, local_model = _worker_objects(job, model)
     produce = static_records if isinstance(bench, StaticBenchmark) else closed_loop_records
     # Envs inside a worker run in-process: the executor already provides the parallelism.
@@ -100,29 +96,3 @@ def run_shard(job: Job, indices: list[int], model: Any | None = None) -> ShardRe
         records = list(produce(bench, local_model, iter(indices), options, Path(tmp)))
         files = {p.name: p.read_bytes() for p in Path(tmp).iterdir() if p.is_file()}
     return ShardResult(records, files)
-
-
-def make_executor(
-    name: str, workers: int, ray_address: str | None = None, model_placement: str = "replicate"
-) -> Executor:
-    """Build an executor by name.
-
-    Args:
-        name: ``process`` or ``ray`` (``local`` needs no executor object).
-        workers: Worker processes / actors.
-        ray_address: ``auto`` or ``HOST:PORT`` to join a cluster; ``None`` starts a local Ray.
-        model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
-    """
-    if model_placement not in ("replicate", "shared"):
-        raise ConfigError(f"--model-placement must be replicate or shared, not {model_placement}")
-    if name == "process":
-        if model_placement != "replicate":
-            raise ConfigError("--model-placement shared needs --executor ray")
-        from cosmos3_eval.engine.executors.pool import ProcessExecutor
-
-        return ProcessExecutor(workers)
-    if name == "ray":
-        from cosmos3_eval.engine.executors.ray_executor import RayExecutor
-
-        return RayExecutor(workers, ray_address, model_placement)
-    raise ConfigError(f"unknown executor '{name}' (choose local, process or ray)")

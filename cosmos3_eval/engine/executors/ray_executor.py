@@ -10,11 +10,14 @@ driver only ever receives whole shards, so nothing is lost or duplicated.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from typing import Any
 
+from cosmos3_eval.api.model import call_batched, capabilities
 from cosmos3_eval.engine.executors.base import Job, ShardResult, run_shard
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import RunFailed, UserError
 
 _MAX_SHARD_RETRIES = 3
@@ -67,11 +70,6 @@ def _actor_classes() -> tuple[Any, Any]:
         """One shared model; concurrent calls of one method are merged into one batch."""
 
         def __init__(self, name: str, args: dict[str, Any], wait_s: float = 0.005):
-            import asyncio
-
-            from cosmos3_eval.api.model import capabilities
-            from cosmos3_eval.api.registry import create_model
-
             self.model = create_model(name, args)
             self.caps = sorted(c.value for c in capabilities(self.model))
             self.wait_s = wait_s
@@ -85,8 +83,6 @@ def _actor_classes() -> tuple[Any, Any]:
             return {"batches": self.batches}
 
         async def call(self, method: str, requests: list[Any]) -> list[Any]:
-            import asyncio
-
             fut = asyncio.get_running_loop().create_future()
             queue = self.pending.setdefault(method, [])
             queue.append((requests, fut))
@@ -95,16 +91,12 @@ def _actor_classes() -> tuple[Any, Any]:
             return await fut
 
         async def _flush(self, method: str) -> None:
-            import asyncio
-
             await asyncio.sleep(self.wait_s)
             batch = self.pending.pop(method, [])
             merged = [r for reqs, _ in batch for r in reqs]
             self.batches += 1
             try:
-                outputs = getattr(self.model, method)(merged)
-                if len(outputs) != len(merged):
-                    raise RuntimeError(f"model returned {len(outputs)} for {len(merged)}")
+                outputs = call_batched(getattr(self.model, method), merged)
             except Exception as exc:  # noqa: BLE001 - delivered to every caller
                 for _, fut in batch:
                     fut.set_exception(exc)

@@ -1,0 +1,46 @@
+"""The options of one run, shared by the runner, the sample loops and the executors' workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of one ``cosmos3-eval run``.
+
+    Attributes:
+        limit: Samples / episodes per task (``None``: the task's size or default size).
+        seed: Base seed; per-sample seeds derive from (task, index, seed).
+        batch_size: Max requests per model call (static tasks; closed-loop: envs per call).
+        max_errors: Error budget per task; ``None`` = 10 % of the planned samples (min 5).
+        out: Parent directory of the run directories.
+        media: Save media artifacts (images, side-by-side videos, episode videos) for the
+            first K samples / episodes.
+        workers: Env worker processes (closed-loop tasks).
+        replan_every: Execute this many actions of each chunk open-loop.
+        episode_timeout_s: Wall-clock limit per episode.
+        progress: Show a progress bar on stderr.
+        label: Run-directory label for the model (default: the model name).
+        cache_dir: Response cache directory (``None``: no cache).
+        executor: ``local`` (in-process), ``process`` (spawned pool) or ``ray``.
+        ray_address: Ray cluster to join (``auto`` / ``HOST:PORT``); ``None`` = local Ray.
+        model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
+    """
+
+    limit: int | None = None
+    seed: int = 0
+    batch_size: int = 8
+    max_errors: int | None = None
+    out: Path = Path("results")
+    media: int = 0
+    workers: int = 1
+    replan_every: int | None = None
+    episode_timeout_s: float = 300.0
+    progress: bool = True
+    label: str | None = None
+    cache_dir: Path | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    model_placement: str = "replicate"
