@@ -211,17 +211,3 @@ def check_video(
             f"{what}: expected {width}x{height} frames, got {video.shape[2]}x{video.shape[1]}"
         )
     return video
-
-
-def pack_msgpack(obj: Any) -> bytes:
-    """Msgpack with numpy arrays (the OpenPI wire format; never pickle)."""
-    from openpi_client import msgpack_numpy
-
-    return msgpack_numpy.packb(obj)
-
-
-def unpack_msgpack(data: bytes) -> Any:
-    """Inverse of :func:`pack_msgpack`."""
-    from openpi_client import msgpack_numpy
-
-    return msgpack_numpy.unpackb(data)

@@ -40,10 +40,9 @@ from cosmos3_eval.api.benchmark import (
     StrictConfig,
     sample_id,
 )
-from cosmos3_eval.api.registry import import_target
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
 from cosmos3_eval.scorers.aggregate import MetricSpec
-from cosmos3_eval.sim.envs.kinds import ENV_KINDS
+from cosmos3_eval.sim.envs.kinds import env_class
 from cosmos3_eval.sim.vector import EnvSpec, EnvWorker, WorkerDied, WorkerPool, WorkerTimeout
 
 
@@ -157,7 +156,7 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         return EnvSpec(self.env_kind, self.env_kwargs())
 
     def _env_class(self) -> Any:
-        return import_target(ENV_KINDS[self.env_kind])
+        return env_class(self.env_kind)
 
     def action_spec(self) -> ActionSpec:
         return self._env_class().action_spec

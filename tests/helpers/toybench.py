@@ -12,6 +12,10 @@ from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers.aggregate import MetricSpec, Score
 
+TOY = "tests.helpers.toybench:ToyQA"
+FLAKY = "tests.helpers.toybench:FlakyModel"
+CKPT = "tests.helpers.toybench:CkptModel"
+
 
 class ToyConfig(StrictConfig):
     size: int = 50
