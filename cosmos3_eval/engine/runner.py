@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -512,8 +511,3 @@ def evaluate(
             results[-1].notes.append(f"cache: {stats()}")
         close_model(model)
     return results
-
-
-def format_exception(exc: BaseException) -> str:
-    """A full traceback as text (for unexpected internal errors)."""
-    return "".join(traceback.format_exception(exc))
