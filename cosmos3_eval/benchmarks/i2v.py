@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig
+from cosmos3_eval.api.media import write_gif
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
 from cosmos3_eval.scorers import video as vm
@@ -139,14 +140,12 @@ def score_video(truth: Truth, output: Any, request: I2VRequest, objects: bool) -
 
 def write_side_by_side(truth: np.ndarray, output: Any, fps: float, path: Path) -> bool:
     """Write a truth | generated GIF; return False if the output is not a usable video."""
-    import imageio.v3 as iio
-
     gen = getattr(output, "video", None)
     if not isinstance(gen, np.ndarray) or gen.dtype != np.uint8 or gen.shape != truth.shape:
         return False
     sep = np.full((*truth.shape[:2], 2, 3), 255, np.uint8)
     frames = np.concatenate([truth, sep, gen], axis=2)
-    iio.imwrite(path, frames, extension=".gif", duration=1000.0 / fps, loop=0)
+    write_gif(path, frames, fps)
     return True
 
 

@@ -40,6 +40,7 @@ from cosmos3_eval.api.benchmark import (
     StrictConfig,
     sample_id,
 )
+from cosmos3_eval.api.media import write_mp4
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
 from cosmos3_eval.scorers.aggregate import MetricSpec
 from cosmos3_eval.sim.envs.kinds import env_class
@@ -372,11 +373,9 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         return rec
 
     def _write_video(self, slot: _Slot, out_dir: Path) -> str:
-        import imageio.v2 as imageio
-
         out_dir.mkdir(parents=True, exist_ok=True)
         name = f"{slot.spec.id.replace('/', '_')}.mp4"
-        imageio.mimsave(out_dir / name, slot.frames, fps=self.config.video_fps, macro_block_size=1)
+        write_mp4(out_dir / name, slot.frames, self.config.video_fps)
         return name
 
 

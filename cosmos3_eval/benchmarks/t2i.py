@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import field_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, StrictConfig, sample_id
+from cosmos3_eval.api.media import write_image
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.errors import ModelOutputError
@@ -179,9 +180,7 @@ class ComposeT2I(StaticBenchmark):
         tile = verdict_tile(image, sample.data["prompt"], verdict.ok, verdict.reason)
         out_dir.mkdir(parents=True, exist_ok=True)
         name = f"{sample.index:06d}.png"
-        import imageio.v3 as iio
-
-        iio.imwrite(out_dir / name, tile)
+        write_image(out_dir / name, tile)
         return name
 
     def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
