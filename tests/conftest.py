@@ -4,24 +4,24 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).parent
-sys.path.insert(0, str(TESTS))  # so helper modules (toybench) import in tests and subprocesses
+ROOT = Path(__file__).resolve().parents[1]
+# Test doubles are named "tests.helpers.<module>:<attr>"; they must import here and in every
+# process a test spawns (env workers, serve subprocesses, Ray workers).
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in [str(ROOT), *os.environ.get("PYTHONPATH", "").split(os.pathsep)] if p
+)
 
 
 @pytest.fixture
 def toy_task(tmp_path, monkeypatch):
-    """A task dir with toy-qa-v1 registered; returns the task id."""
-    from cosmos3_eval.api.registry import BENCHMARK_TYPES, MODELS
-
+    """A task dir with toy-qa-v1 (the toy benchmark named by module:attr); returns the task id."""
     tasks = tmp_path / "tasks"
     tasks.mkdir()
     (tasks / "toy-qa-v1.yaml").write_text(
-        "task: toy-qa-v1\ntype: toybench:ToyQA\ndescription: toy\nconfig: {size: 40}\n"
+        "task: toy-qa-v1\ntype: tests.helpers.toybench:ToyQA\ndescription: toy\n"
+        "config: {size: 40}\n"
     )
     monkeypatch.setenv("COSMOS3_EVAL_TASKS", str(tasks))
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
-    )
-    BENCHMARK_TYPES.register("toy-qa", "toybench:ToyQA")
-    MODELS.register("flaky", "toybench:FlakyModel")
     return "toy-qa-v1"

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from cosmos3_eval.cli.main import main
+from tests.helpers.toybench import CKPT, FLAKY, TOY
 
 
 def _run(capsys, *argv):
@@ -26,15 +27,15 @@ def _one_error_line(err):
 def bad_task_dir(toy_task, tmp_path):
     d = tmp_path / "tasks"
     (d / "typo-key-v1.yaml").write_text(
-        "task: typo-key-v1\ntype: toy-qa\ndescription: x\nconfig: {sise: 3}\n"
+        f"task: typo-key-v1\ntype: {TOY}\ndescription: x\nconfig: {{sise: 3}}\n"
     )
     (d / "top-key-v1.yaml").write_text(
-        "task: top-key-v1\ntype: toy-qa\ndescription: x\nconfg: {}\n"
+        f"task: top-key-v1\ntype: {TOY}\ndescription: x\nconfg: {{}}\n"
     )
     (d / "bad-yaml-v1.yaml").write_text("task: [unclosed\n")
-    (d / "bad-type-v1.yaml").write_text("task: bad-type-v1\ntype: toy-q\ndescription: x\n")
+    (d / "bad-type-v1.yaml").write_text("task: bad-type-v1\ntype: push-blok\ndescription: x\n")
     (d / "bad-value-v1.yaml").write_text(
-        "task: bad-value-v1\ntype: toy-qa\ndescription: x\nconfig: {size: many}\n"
+        f"task: bad-value-v1\ntype: {TOY}\ndescription: x\nconfig: {{size: many}}\n"
     )
     return d
 
@@ -44,13 +45,13 @@ BAD = [
     (["run", "--model", "oracel", "--tasks", "toy-qa-v1"], "did you mean 'oracle'"),
     (["run", "--model", "oracle", "--tasks", "toy-qa-v1", "--model-args", "k"], "key=value"),
     (
-        ["run", "--model", "flaky", "--tasks", "toy-qa-v1", "--model-args", "kk=3"],
+        ["run", "--model", FLAKY, "--tasks", "toy-qa-v1", "--model-args", "kk=3"],
         "did you mean 'k'",
     ),
     (["run", "--model", "oracle", "--tasks", "typo-key-v1"], "unknown key 'sise'"),
     (["run", "--model", "oracle", "--tasks", "top-key-v1"], "unknown key 'confg'"),
     (["run", "--model", "oracle", "--tasks", "bad-yaml-v1"], "not valid YAML"),
-    (["run", "--model", "oracle", "--tasks", "bad-type-v1"], "did you mean 'toy-qa'"),
+    (["run", "--model", "oracle", "--tasks", "bad-type-v1"], "did you mean 'push-block'"),
     (["run", "--model", "oracle", "--tasks", "bad-value-v1"], "bad value for 'size'"),
     (["run", "--model", "oracle", "--tasks", "/nonexistent/t-v1.yaml"], "not found"),
     (["run", "--model", "oracle", "--suite", "quik"], "unknown suite"),
@@ -112,7 +113,7 @@ def test_run_prints_metrics_and_exit_0(toy_task, tmp_path, capsys):
 
 def test_error_budget_exceeded_exit_1(toy_task, tmp_path, capsys):
     code, _, err = _run(
-        capsys, "run", "--model", "flaky", "--model-args", "k=2", "--tasks", toy_task,
+        capsys, "run", "--model", FLAKY, "--model-args", "k=2", "--tasks", toy_task,
         "--out", str(tmp_path), "--max-errors", "2",
     )  # fmt: skip
     assert code == 1
@@ -137,20 +138,20 @@ def test_checkpoint_glob_runs_a_sweep_with_steps(toy_task, tmp_path, capsys):
     (ckpts / "final.json").write_text(json.dumps({"skill": 1.0}))
     out = tmp_path / "sweep"
     code, _, err = _run(
-        capsys, "run", "--model", "toybench:CkptModel", "--tasks", toy_task, "--out", str(out),
+        capsys, "run", "--model", CKPT, "--tasks", toy_task, "--out", str(out),
         "--model-args", f"checkpoint={ckpts}/step_*.json",
     )  # fmt: skip
     assert code == 0, err
     acc = {}
     for step in (100, 300, 2000):
         m = json.loads(
-            (out / f"toybench_CkptModel@step_{step}__{toy_task}/metrics.json").read_text()
+            (out / f"{CKPT.replace(':', '_')}@step_{step}__{toy_task}/metrics.json").read_text()
         )
         acc[step] = m["metrics"]["accuracy"]["value"]
     assert acc[100] < acc[300] < acc[2000]
     # A checkpoint whose step cannot be told is a user error.
     code, _, err = _run(
-        capsys, "run", "--model", "toybench:CkptModel", "--tasks", toy_task, "--out", str(out),
+        capsys, "run", "--model", CKPT, "--tasks", toy_task, "--out", str(out),
         "--model-args", f"checkpoint={ckpts}/*.json",
     )  # fmt: skip
     assert code == 2 and "final.json" in _one_error_line(err)

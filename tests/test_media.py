@@ -11,8 +11,6 @@ from cosmos3_eval.api.media import (
     encode_image,
     encode_video,
     image_data_uri,
-    pack_msgpack,
-    unpack_msgpack,
 )
 from cosmos3_eval.errors import ModelOutputError
 
@@ -53,10 +51,3 @@ def test_lossless_mp4_roundtrip_odd_sizes_and_gif():
 def test_invalid_media_raise_model_output_error(call, match):
     with pytest.raises(ModelOutputError, match=match):
         call()
-
-
-def test_msgpack_numpy_roundtrip():
-    obj = {"a": IMG, "b": [1, "x"], "c": np.float32(2.5)}
-    back = unpack_msgpack(pack_msgpack(obj))
-    np.testing.assert_array_equal(back["a"], IMG)
-    assert back["b"] == [1, "x"] and back["c"] == np.float32(2.5)

@@ -4,6 +4,7 @@ import pytest
 
 from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.errors import RunFailed, UserError
+from tests.helpers.toybench import FLAKY
 
 
 def _records(run_dir):
@@ -36,7 +37,7 @@ def test_batch_size_does_not_change_results(toy_task, tmp_path):
 
 def test_per_sample_faults_are_recorded_within_budget(toy_task, tmp_path):
     opts = RunOptions(out=tmp_path / "r", progress=False, max_errors=40)
-    (run,) = evaluate("flaky", {"k": 3}, [(toy_task, None)], opts)
+    (run,) = evaluate(FLAKY, {"k": 3}, [(toy_task, None)], opts)
     recs = _records(run.run_dir)
     errs = [r for r in recs if r["error"]]
     assert errs and all("boom" in r["error"] for r in errs)
@@ -49,7 +50,7 @@ def test_per_sample_faults_are_recorded_within_budget(toy_task, tmp_path):
 def test_error_budget_exceeded_fails_the_run(toy_task, tmp_path):
     opts = RunOptions(out=tmp_path / "r", progress=False, max_errors=1)
     with pytest.raises(RunFailed, match="error budget"):
-        evaluate("flaky", {"k": 2}, [(toy_task, None)], opts)
+        evaluate(FLAKY, {"k": 2}, [(toy_task, None)], opts)
     manifest = json.loads(next((tmp_path / "r").glob("*/manifest.json")).read_text())
     assert manifest["status"] == "failed"
 
@@ -58,7 +59,7 @@ def test_non_oracle_never_sees_privileged_data(toy_task, tmp_path):
     from cosmos3_eval.engine.factory import create_model
     from cosmos3_eval.engine.runner import run_task
 
-    model = create_model("flaky", {"k": 1000})
+    model = create_model(FLAKY, {"k": 1000})
     run_task(model, toy_task, RunOptions(out=tmp_path / "r", progress=False))
     assert len(model.seen_privileged) == 40
     assert all(p is None for p in model.seen_privileged)

@@ -17,10 +17,13 @@ from cosmos3_eval.api.types import (
 )
 from cosmos3_eval.errors import UserError
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
-from cosmos3_eval.models.openai_api import OpenAIChatModel, render_question
+from cosmos3_eval.models.openai_api import OpenAIChatModel
 from cosmos3_eval.models.openpi import OpenPIModel
 from cosmos3_eval.models.vllm_omni import VllmOmniModel
-from cosmos3_eval.serve.app import build_app, parse_multipart, spawn_server
+from cosmos3_eval.protocols.openai import render_question
+from cosmos3_eval.protocols.vllm_omni import parse_multipart
+from cosmos3_eval.serve.app import build_app
+from tests.helpers.servers import spawn_server
 
 SPEC = ActionSpec(kind="robosuite_osc_pose_delta", dim=7, low=-1.0, high=1.0, chunk_size=1)
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from cosmos3_eval.serve.app import spawn_server
+# The server-subprocess helper lives with the test doubles; run from anywhere in the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.helpers.servers import spawn_server  # noqa: E402
 
 TASKS = {
     "openai": ["physqa-sim-v1", "qa-sample-v1"],

@@ -9,15 +9,20 @@ Serves the `random` model in a child process on 127.0.0.1 and sends the same N c
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import openai
 
 from cosmos3_eval.api.media import image_data_uri
-from cosmos3_eval.models.openai_api import render_question
-from cosmos3_eval.serve.app import spawn_server
+from cosmos3_eval.protocols.openai import render_question
+
+# The server-subprocess helper lives with the test doubles; run from anywhere in the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.helpers.servers import spawn_server  # noqa: E402
 
 
 def main() -> None:

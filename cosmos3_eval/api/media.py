@@ -1,8 +1,9 @@
-"""One home for media encoding: images and videos to and from bytes, base64 and data URIs.
+"""One home for media: images and videos to and from bytes, base64, data URIs and files.
 
-Every network adapter, the server and the cache use these, so a decoding rule (what counts
-as a valid image, how a video is validated) is written once. Images are ``uint8 (H, W, 3)``
-and videos ``uint8 (T, H, W, 3)`` RGB, as in :mod:`cosmos3_eval.api.types`.
+Every network adapter, the server, the cache and every artifact or dataset file use these,
+so a decoding rule (what counts as a valid image, how a video is validated) is written once.
+Images are ``uint8 (H, W, 3)`` and videos ``uint8 (T, H, W, 3)`` RGB, as in
+:mod:`cosmos3_eval.api.types`.
 
 Lossless choices matter for parity (scores over the network must equal in-process scores):
 PNG for images, and for video an MP4 in ``libx264rgb`` at ``-qp 0``, which is bit-exact and
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -213,15 +215,37 @@ def check_video(
     return video
 
 
-def pack_msgpack(obj: Any) -> bytes:
-    """Msgpack with numpy arrays (the OpenPI wire format; never pickle)."""
-    from openpi_client import msgpack_numpy
+def write_image(path: Path, image: np.ndarray) -> None:
+    """Write an image file; the format follows the suffix (``.png`` for artifacts)."""
+    import imageio.v3 as iio
 
-    return msgpack_numpy.packb(obj)
+    iio.imwrite(path, image)
 
 
-def unpack_msgpack(data: bytes) -> Any:
-    """Inverse of :func:`pack_msgpack`."""
-    from openpi_client import msgpack_numpy
+def write_gif(path: Path, video: np.ndarray, fps: float) -> None:
+    """Write a looping GIF (the artifact format of QA and I2V samples)."""
+    import imageio.v3 as iio
 
-    return msgpack_numpy.unpackb(data)
+    iio.imwrite(path, video, extension=".gif", duration=1000.0 / fps, loop=0)
+
+
+def write_mp4(path: Path, frames: Any, fps: float) -> None:
+    """Write an episode video as H.264 MP4 at imageio's default quality."""
+    import imageio.v2 as imageio
+
+    # macro_block_size=1: frames are written at their size, never silently resized.
+    imageio.mimsave(path, frames, fps=fps, macro_block_size=1)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file as an array (channels as stored; callers validate)."""
+    import imageio.v3 as iio
+
+    return np.asarray(iio.imread(path))
+
+
+def read_video(path: Path) -> np.ndarray:
+    """Read every frame of a video or animated image file (channels as stored)."""
+    import imageio.v3 as iio
+
+    return np.asarray(iio.imread(path, index=None))

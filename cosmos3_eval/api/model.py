@@ -17,19 +17,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from cosmos3_eval.api.types import (
-    ActionChunk,
-    ActionSpec,
-    ActRequest,
-    I2VRequest,
-    ImageOutput,
-    QARequest,
-    T2IRequest,
-    TextOutput,
-    VideoOutput,
-)
+from cosmos3_eval.api.types import ActionSpec
 from cosmos3_eval.errors import ModelOutputError
 
 
@@ -68,45 +58,6 @@ class ModelInfo:
         from dataclasses import asdict
 
         return asdict(self)
-
-
-@runtime_checkable
-class Model(Protocol):
-    """Anything with an ``info`` and at least one capability method."""
-
-    info: ModelInfo
-
-
-class QAModel(Protocol):
-    """A model that answers questions about images and video."""
-
-    info: ModelInfo
-
-    def answer(self, requests: list[QARequest]) -> list[TextOutput]: ...
-
-
-class ImageModel(Protocol):
-    """A text-to-image generator."""
-
-    info: ModelInfo
-
-    def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput]: ...
-
-
-class VideoModel(Protocol):
-    """An image(+actions)-to-video generator / world model."""
-
-    info: ModelInfo
-
-    def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput]: ...
-
-
-class PolicyModel(Protocol):
-    """A policy that emits action chunks for many running episodes at once."""
-
-    info: ModelInfo
-
-    def act(self, requests: list[ActRequest]) -> list[ActionChunk]: ...
 
 
 def check_outputs(result: Any, n_requests: int) -> list[Any]:

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import imageio.v3 as iio
 import numpy as np
 from pydantic import field_validator, model_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
 from cosmos3_eval.api.config import StrictConfig
+from cosmos3_eval.api.media import write_gif
 from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
@@ -150,7 +150,7 @@ def write_side_by_side(truth: np.ndarray, output: Any, fps: float, path: Path) -
         return False
     sep = np.full((*truth.shape[:2], 2, 3), 255, np.uint8)
     frames = np.concatenate([truth, sep, gen], axis=2)
-    iio.imwrite(path, frames, extension=".gif", duration=1000.0 / fps, loop=0)
+    write_gif(path, frames, fps)
     return True
 
 

@@ -16,9 +16,8 @@ from cosmos3_eval.api.benchmark import (
 )
 from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec
-from cosmos3_eval.api.registry import import_target
 from cosmos3_eval.api.types import ActionSpec
-from cosmos3_eval.sim.envs.kinds import ENV_KINDS
+from cosmos3_eval.sim.envs.kinds import env_class
 from cosmos3_eval.sim.envs.robosuite import INSTRUCTIONS
 from cosmos3_eval.sim.render import render_provenance
 from cosmos3_eval.sim.vector import EnvSpec, WorkerPool
@@ -117,7 +116,7 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         return EnvSpec(self.env_kind, self.env_kwargs())
 
     def _env_class(self) -> Any:
-        return import_target(ENV_KINDS[self.env_kind])
+        return env_class(self.env_kind)
 
     def action_spec(self) -> ActionSpec:
         return self._env_class().action_spec

@@ -14,12 +14,12 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
 
-import imageio.v3 as iio
 import numpy as np
 from pydantic import Field, field_validator
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
 from cosmos3_eval.api.config import StrictConfig
+from cosmos3_eval.api.media import read_image, read_video, write_gif, write_image
 from cosmos3_eval.api.metrics import MetricSpec, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import QARequest, TextOutput
@@ -251,11 +251,11 @@ def _save_request_media(sample: Sample, request: QARequest, out_dir: Path) -> st
     if request.video is not None:
         name = f"{stem}.gif"
         fps = request.fps or 8.0
-        iio.imwrite(out_dir / name, request.video, duration=1000.0 / fps, loop=0)
+        write_gif(out_dir / name, request.video, fps)
         return name
     if request.images:
         name = f"{stem}.png"
-        iio.imwrite(out_dir / name, request.images[0])
+        write_image(out_dir / name, request.images[0])
         return name
     return None
 
@@ -428,14 +428,14 @@ class JsonlQA(_QABenchmark):
         return Sample(sample_id(self.task_id, index), index, seed, item["category"], data)
 
     def _read_image(self, rel: str) -> np.ndarray:
-        return _rgb(iio.imread(self._media_path(rel, self.task_id)), rel)
+        return _rgb(read_image(self._media_path(rel, self.task_id)), rel)
 
     def _read_video(self, rel: str) -> np.ndarray:
         path = self._media_path(rel, self.task_id)
         if path.is_dir():
-            frames = [_rgb(iio.imread(p), str(p)) for p in sorted(path.glob("*.png"))]
+            frames = [_rgb(read_image(p), str(p)) for p in sorted(path.glob("*.png"))]
         else:
-            frames = [_rgb(f, rel) for f in iio.imread(path, index=None)]
+            frames = [_rgb(f, rel) for f in read_video(path)]
         if len({f.shape for f in frames}) != 1:
             raise DataError(f"{self.task_id}: frames of video '{rel}' differ in size")
         return np.stack(frames)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-import imageio.v3 as iio
 import numpy as np
 from pydantic import field_validator
 
@@ -31,6 +30,7 @@ from cosmos3_eval.api.benchmark import (
     sample_id,
 )
 from cosmos3_eval.api.config import StrictConfig
+from cosmos3_eval.api.media import write_image
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
@@ -190,7 +190,7 @@ class ComposeT2I(StaticBenchmark):
         tile = verdict_tile(image, sample.data["prompt"], verdict.ok, verdict.reason)
         out_dir.mkdir(parents=True, exist_ok=True)
         name = f"{sample.index:06d}.png"
-        iio.imwrite(out_dir / name, tile)
+        write_image(out_dir / name, tile)
         return name
 
     def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import imageio.v2 as imageio
 import numpy as np
 
 from cosmos3_eval.api.benchmark import ClosedLoopBenchmark, EpisodeSpec, RolloutContext
+from cosmos3_eval.api.media import write_mp4
 from cosmos3_eval.api.model import check_outputs
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
 from cosmos3_eval.errors import ModelOutputError
@@ -240,7 +240,7 @@ class _Rollout:
         out_dir.mkdir(parents=True, exist_ok=True)
         name = f"{slot.spec.id.replace('/', '_')}.mp4"
         fps = self.bench.video_fps()
-        imageio.mimsave(out_dir / name, slot.frames, fps=fps, macro_block_size=1)
+        write_mp4(out_dir / name, slot.frames, fps)
         return name
 
 

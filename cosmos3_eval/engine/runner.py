@@ -14,7 +14,6 @@ import math
 import os
 import sys
 import time
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -350,8 +349,3 @@ def evaluate(
             results[-1].notes.append(f"cache: {stats()}")
         close_model(model)
     return results
-
-
-def format_exception(exc: BaseException) -> str:
-    """A full traceback as text (for unexpected internal errors)."""
-    return "".join(traceback.format_exception(exc))

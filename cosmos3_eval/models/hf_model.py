@@ -23,8 +23,8 @@ import numpy as np
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, UserError
-from cosmos3_eval.models.openai_api import render_question
 from cosmos3_eval.models.torch_model import resolve_device, tree_sha256
+from cosmos3_eval.protocols.openai import render_question
 
 
 class HFModel:

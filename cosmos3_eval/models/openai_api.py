@@ -1,14 +1,8 @@
 """``openai``: a reasoner behind an OpenAI-compatible chat completions API (vLLM, NIM, serve).
 
-Messages follow the Qwen3-VL conventions that vLLM serves:
-
-* images are ``image_url`` parts holding PNG (lossless, default) or JPEG data URIs;
-* a video is sent per ``video_mode``: ``"frames"`` (default) a Qwen-style
-  ``{"type": "video", "video": [data URIs...], "fps": f}`` part; ``"video_url"`` an MP4 data
-  URI in a ``video_url`` part (vLLM); ``"images"`` one ``image_url`` part per frame (any
-  OpenAI-compatible server);
-* media come first, then the text; multiple-choice options are rendered as ``"A. ..."`` lines
-  followed by an instruction to answer with the letter (see :func:`render_question`).
+Messages follow the Qwen3-VL conventions that vLLM serves; the codec (images, the three
+``video_mode`` options, ``"A. ..."`` multiple-choice lines) is
+:mod:`cosmos3_eval.protocols.openai`, shared with ``serve``.
 
 ``seed`` and ``temperature`` are passed through. The request seed makes a sampling server
 reproducible; if sampling (``temperature > 0``) is asked for without sending the seed the
@@ -21,10 +15,8 @@ stored on the model's info, never logged, never written to results.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
-from cosmos3_eval.api.media import encode_video, image_data_uri
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
@@ -37,80 +29,7 @@ from cosmos3_eval.models.http_retry import (
     public_params,
     retryable_status,
 )
-
-CHOICE_INSTRUCTION = "Answer with the option's letter from the given choices directly."
-"""The line appended after the options (the Qwen-VL multiple-choice convention)."""
-
-VIDEO_MODES = ("frames", "video_url", "images")
-
-_OPTION = re.compile(r"^([A-Z])\. (.*)$")
-
-
-def render_question(question: str, choices: tuple[str, ...] | None) -> str:
-    """The prompt text: the question, then ``"A. ..."`` lines and the letter instruction."""
-    if not choices:
-        return question
-    options = "\n".join(f"{chr(ord('A') + i)}. {c}" for i, c in enumerate(choices))
-    return f"{question}\n{options}\n{CHOICE_INSTRUCTION}"
-
-
-def parse_question(text: str) -> tuple[str, tuple[str, ...] | None]:
-    """Inverse of :func:`render_question` (used by ``serve`` to rebuild a request).
-
-    Options are recognised only as consecutive ``"A. "``, ``"B. "``, ... lines directly
-    followed by :data:`CHOICE_INSTRUCTION`, so an ordinary question is left untouched.
-    """
-    lines = text.split("\n")
-    if len(lines) < 3 or lines[-1] != CHOICE_INSTRUCTION:
-        return text, None
-    options: list[str] = []
-    i = len(lines) - 2
-    while i >= 1:
-        m = _OPTION.match(lines[i])
-        if not m:
-            break
-        options.append(m.group(2))
-        i -= 1
-    options.reverse()
-    if not options or any(
-        not lines[i + 1 + k].startswith(f"{chr(ord('A') + k)}. ") for k in range(len(options))
-    ):
-        return text, None
-    return "\n".join(lines[: i + 1]), tuple(options)
-
-
-def build_messages(
-    request: QARequest,
-    image_format: str = "png",
-    video_mode: str = "frames",
-    system_prompt: str | None = None,
-) -> list[dict[str, Any]]:
-    """Chat messages for one request (media first, then the question text)."""
-    content: list[dict[str, Any]] = [
-        {"type": "image_url", "image_url": {"url": image_data_uri(img, image_format)}}
-        for img in request.images
-    ]
-    if request.video is not None:
-        fps = float(request.fps or 8.0)
-        if video_mode == "frames":
-            frames = [image_data_uri(f, image_format) for f in request.video]
-            content.append({"type": "video", "video": frames, "fps": fps})
-        elif video_mode == "video_url":
-            from cosmos3_eval.api.media import b64encode
-
-            uri = "data:video/mp4;base64," + b64encode(encode_video(request.video, fps=fps))
-            content.append({"type": "video_url", "video_url": {"url": uri}})
-        else:
-            content.extend(
-                {"type": "image_url", "image_url": {"url": image_data_uri(f, image_format)}}
-                for f in request.video
-            )
-    content.append({"type": "text", "text": render_question(request.question, request.choices)})
-    messages: list[dict[str, Any]] = []
-    if system_prompt:
-        messages.append({"role": "system", "content": system_prompt})
-    messages.append({"role": "user", "content": content})
-    return messages
+from cosmos3_eval.protocols.openai import VIDEO_MODES, build_messages
 
 
 def classify_openai_error(exc: BaseException) -> Verdict:

@@ -17,6 +17,7 @@ on commas):
 With ``send_meta=True`` (default) the adapter also sends ``cosmos3/...`` keys (seed, step,
 episode id, the task's action spec, the proprio by name) that real OpenPI servers ignore
 and ``cosmos3-eval serve`` uses to rebuild the exact request (needed for seeded baselines).
+The codec is :mod:`cosmos3_eval.protocols.openpi`, shared with ``serve``.
 
 The emitted :class:`~cosmos3_eval.api.types.ActionSpec` comes from the ``action_*`` model args,
 else from the server metadata's ``"action_spec"``; the task checks it before the first step.
@@ -24,33 +25,19 @@ else from the server metadata's ``"action_spec"``; the task checks it before the
 
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import asdict, fields
 from typing import Any
-
-import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import ActionChunk, ActionSpec, ActRequest
-from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
+from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import map_concurrent
-
-META_PREFIX = "cosmos3/"
-
-
-def spec_to_json(spec: ActionSpec) -> dict[str, Any]:
-    """An :class:`ActionSpec` as a JSON/msgpack-safe dict."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(spec).items()}
-
-
-def spec_from_json(data: dict[str, Any]) -> ActionSpec:
-    """Inverse of :func:`spec_to_json` (lists back to tuples; unknown keys are an error)."""
-    known = {f.name for f in fields(ActionSpec)}
-    extra = set(data) - known
-    if extra:
-        raise ConfigError(f"action spec has unknown keys {sorted(extra)}")
-    return ActionSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+from cosmos3_eval.protocols.openpi import (
+    ObservationLayout,
+    chunk_from_reply,
+    observation_dict,
+    spec_from_json,
+)
 
 
 def _split(text: str | None) -> list[str]:
@@ -122,17 +109,20 @@ class OpenPIModel:
             if api_key_env not in os.environ:
                 raise UserError(f"openpi: environment variable '{api_key_env}' is not set")
             self._api_key = os.environ[api_key_env]
-        self.image_keys: dict[str, str] = {}
+        keys: dict[str, str] = {}
         for pair in _split(image_keys):
             cam, sep, key = pair.partition("=")
             if not sep or not cam or not key:
                 raise ConfigError(f"openpi: bad image_keys item '{pair}', expected camera=key")
-            self.image_keys[cam] = key
-        self.state_key = state_key
-        self.state_layout = _split(state_layout)
-        self.prompt_key = prompt_key
-        self.image_size = int(image_size)
-        self.send_meta = bool(send_meta)
+            keys[cam] = key
+        self.layout = ObservationLayout(
+            image_keys=keys,
+            state_key=state_key,
+            state_layout=tuple(_split(state_layout)),
+            prompt_key=prompt_key,
+            image_size=int(image_size),
+            send_meta=bool(send_meta),
+        )
         self.max_concurrency = max(1, int(max_concurrency))
         self._pool: list[Any] = []
         self._lock = threading.Lock()
@@ -198,40 +188,7 @@ class OpenPIModel:
 
     def observation_dict(self, r: ActRequest) -> dict[str, Any]:
         """The OpenPI observation dict for one request (public for tests and debugging)."""
-        from openpi_client import image_tools
-
-        obs: dict[str, Any] = {}
-        for cam, img in r.observation.images.items():
-            key = self.image_keys.get(cam, f"observation/{cam}")
-            if self.image_keys and cam not in self.image_keys:
-                continue  # an explicit mapping sends only the cameras it names
-            img = np.asarray(img, dtype=np.uint8)
-            if self.image_size:
-                img = image_tools.convert_to_uint8(
-                    image_tools.resize_with_pad(img, self.image_size, self.image_size)
-                )
-            obs[key] = img
-        if self.state_key:
-            names = self.state_layout or sorted(r.observation.proprio)
-            missing = [n for n in names if n not in r.observation.proprio]
-            if missing:
-                raise ConfigError(f"openpi: state_layout names unknown proprio keys {missing}")
-            parts = [np.asarray(r.observation.proprio[n], np.float32).ravel() for n in names]
-            obs[self.state_key] = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-        obs[self.prompt_key] = r.instruction
-        if self.send_meta:
-            obs[META_PREFIX + "episode_id"] = r.episode_id
-            obs[META_PREFIX + "seed"] = int(r.seed)
-            obs[META_PREFIX + "step"] = int(r.step)
-            obs[META_PREFIX + "proprio"] = {
-                k: np.asarray(v, np.float32) for k, v in r.observation.proprio.items()
-            }
-            obs[META_PREFIX + "cameras"] = {
-                self.image_keys.get(c, f"observation/{c}"): c for c in r.observation.images
-            }
-            if r.action_spec is not None:
-                obs[META_PREFIX + "action_spec"] = json.dumps(spec_to_json(r.action_spec))
-        return obs
+        return observation_dict(r, self.layout)
 
     def _one(self, r: ActRequest) -> ActionChunk:
         client = self._checkout()
@@ -245,22 +202,7 @@ class OpenPIModel:
                 pass
             raise
         self._checkin(client)
-        if not isinstance(reply, dict) or "actions" not in reply:
-            raise ModelOutputError("openpi: reply has no 'actions'")
-        actions = np.asarray(reply["actions"])
-        if actions.ndim == 1:
-            actions = actions[None]
-        if actions.ndim != 2 or actions.dtype.kind not in "fiu":
-            raise ModelOutputError(f"openpi: actions must be (T, dim) numbers, got {actions.shape}")
-        actions = actions.astype(np.float32)
-        if not np.isfinite(actions).all():
-            raise ModelOutputError("openpi: actions contain NaN or inf")
-        spec = self.info.action_spec
-        if spec is not None and actions.shape[1] != spec.dim:
-            raise ModelOutputError(
-                f"openpi: declared action dim {spec.dim}, server sent {actions.shape[1]}"
-            )
-        return ActionChunk(actions)
+        return chunk_from_reply(reply, self.info.action_spec)
 
     def act(self, requests: list[ActRequest]) -> list[ActionChunk | Exception]:
         """One ``infer`` per running episode, over up to ``max_concurrency`` connections."""

@@ -1,18 +1,8 @@
 """``vllm-omni``: a generator behind vLLM-Omni's HTTP endpoints (or ``cosmos3-eval serve``).
 
-Wire format (what this adapter sends and what ``serve --protocol vllm-omni`` answers):
-
-``POST /v1/images/generations`` (JSON, the OpenAI images API)
-    request ``{"model", "prompt", "n": 1, "size": "WxH", "response_format": "b64_json",
-    "seed"}`` (plus ``"style"`` when the request has one); response
-    ``{"created", "data": [{"b64_json": <PNG or JPEG base64>}]}``.
-
-``POST /v1/videos/sync`` (``multipart/form-data``, as vLLM-Omni)
-    fields ``model, prompt, width, height, num_frames, fps, seed`` and the file
-    ``input_reference`` (PNG of the first conditioning frame). cosmos3-eval extensions, sent
-    only when used: file ``conditioning_video`` (lossless MP4 of all K > 1 conditioning
-    frames) and fields ``actions`` (JSON list of lists, ``(T - 1, A)``) and ``action_format``.
-    The response body is the raw video (``video/mp4``; GIF is accepted too).
+The wire format (JSON ``/v1/images/generations``, multipart ``/v1/videos/sync`` with the
+cosmos3-eval extensions for conditioning videos and actions) is
+:mod:`cosmos3_eval.protocols.vllm_omni`, shared with ``serve --protocol vllm-omni``.
 
 Every response is validated: decodable media, the requested size and frame count; otherwise
 that sample records a :class:`~cosmos3_eval.errors.ModelOutputError`. Transport faults follow
@@ -21,21 +11,11 @@ the shared retry policy (:mod:`cosmos3_eval.models.http_retry`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from cosmos3_eval.api.media import (
-    b64decode,
-    check_image,
-    check_video,
-    decode_image,
-    decode_video,
-    encode_image,
-    encode_video,
-)
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
-from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
+from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import (
     RetryPolicy,
     Verdict,
@@ -45,6 +25,7 @@ from cosmos3_eval.models.http_retry import (
     public_params,
     retryable_status,
 )
+from cosmos3_eval.protocols import vllm_omni as wire
 
 
 class HTTPStatusFault(Exception):
@@ -142,55 +123,13 @@ class VllmOmniModel:
         return call_with_retry(attempt, self.policy, classify_httpx_error)
 
     def _image(self, r: T2IRequest) -> ImageOutput:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "prompt": r.prompt,
-            "n": 1,
-            "size": f"{r.width}x{r.height}",
-            "response_format": "b64_json",
-            "seed": int(r.seed),
-        }
-        if r.style:
-            body["style"] = r.style
-        resp = self._post("/v1/images/generations", r.id, json=body)
-        try:
-            payload = resp.json()
-            b64 = payload["data"][0]["b64_json"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ModelOutputError(
-                f"vllm-omni: malformed images response ({type(exc).__name__}: {exc})"
-            ) from exc
-        image = decode_image(b64decode(b64, "b64_json image"), "generated image")
-        return ImageOutput(check_image(image, r.width, r.height, "generated image"))
+        resp = self._post(wire.IMAGES_PATH, r.id, json=wire.t2i_body(r, self.model))
+        return wire.image_from_response(resp.content, r)
 
     def _video(self, r: I2VRequest) -> VideoOutput:
-        frames = r.frames
-        k, h, w = frames.shape[:3]
-        data: dict[str, str] = {
-            "model": self.model,
-            "prompt": r.prompt,
-            "width": str(w),
-            "height": str(h),
-            "num_frames": str(r.num_frames),
-            "fps": repr(float(r.fps)),
-            "seed": str(int(r.seed)),
-        }
-        files: dict[str, tuple[str, bytes, str]] = {
-            "input_reference": ("frame0.png", encode_image(frames[0]), "image/png")
-        }
-        if k > 1:
-            files["conditioning_video"] = (
-                "conditioning.mp4",
-                encode_video(frames, fps=r.fps, lossless=True),
-                "video/mp4",
-            )
-        if r.actions is not None:
-            data["actions"] = json.dumps(r.actions.astype(float).tolist())
-            if r.action_format:
-                data["action_format"] = r.action_format
-        resp = self._post("/v1/videos/sync", r.id, data=data, files=files)
-        video = decode_video(resp.content, "generated video")
-        return VideoOutput(check_video(video, r.num_frames, w, h, "generated video"))
+        form = wire.i2v_form(r, self.model)
+        resp = self._post(wire.VIDEOS_PATH, r.id, data=form.fields, files=form.files)
+        return wire.video_from_response(resp.content, r)
 
     def generate_images(self, requests: list[T2IRequest]) -> list[ImageOutput | Exception]:
         """One ``/v1/images/generations`` call per request, ``max_concurrency`` at a time."""

@@ -261,7 +261,6 @@ def build_leaderboard(
     """
     import json
 
-    import pandas as pd
     from tabulate import tabulate
 
     schema = load_schema(schema_path)
@@ -324,7 +323,7 @@ def build_leaderboard(
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "LEADERBOARD.md", out / "leaderboard.csv", out / "leaderboard.json"]
     files[0].write_text(markdown)
-    pd.DataFrame(csv_rows).to_csv(files[1], index=False)
+    _write_csv(csv_rows, files[1])
     files[2].write_text(
         json.dumps({"title": schema.title, "rows": csv_rows}, indent=2, default=str) + "\n"
     )
@@ -343,3 +342,43 @@ def _fmt_se(v: tuple[float, float] | None, scale: float) -> str:
 def _task_order(schema: LeaderboardSchema) -> Any:
     order = {t: i for i, t in enumerate(schema.tasks)}
     return lambda t: (order.get(t, len(order)), t)
+
+
+def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write ``rows`` as CSV, byte for byte as the former ``pandas.DataFrame.to_csv`` did.
+
+    Columns are the keys in first-seen order; a missing, None or NaN value is empty; a column
+    of numbers holding any float or any gap is written as floats (``40.0``), as pandas'
+    float64 inference did, so published tables keep their exact form.
+    """
+    import csv
+
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+
+    def is_gap(v: Any) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    def is_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    as_float = {}
+    for c in columns:
+        values = [row.get(c) for row in rows]
+        present = [v for v in values if not is_gap(v)]
+        as_float[c] = (
+            bool(present)
+            and all(is_number(v) for v in present)
+            and (len(present) < len(values) or any(isinstance(v, float) for v in present))
+        )
+
+    def cell(c: str, v: Any) -> str:
+        if is_gap(v):
+            return ""
+        return repr(float(v)) if as_float[c] else str(v)
+
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([cell(c, row.get(c)) for c in columns] for row in rows)

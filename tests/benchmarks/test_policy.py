@@ -49,7 +49,7 @@ def _push(tmp_path, **cfg):
 class _Faulty(PushBlockPolicy):
     """push-block whose env injects faults on the episode seeds given."""
 
-    env_kind = "faulty"
+    env_kind = "tests.helpers.faulty_env:FaultyEnv"
 
     def __init__(self, tmp_path):
         super().__init__("push-block-v1", PushBlockPolicy.Config(horizon=30), tmp_path)

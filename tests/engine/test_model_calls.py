@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from toybench import ToyConfig, ToyQA
+from tests.helpers.toybench import ToyConfig, ToyQA
 
 from cosmos3_eval.api.model import ModelInfo, call_batched, check_outputs
 from cosmos3_eval.api.types import TextOutput

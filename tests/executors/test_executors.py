@@ -30,13 +30,13 @@ def _run(task, out, executor, **kw):
 @pytest.fixture(scope="module")
 def ray_local():
     ray = pytest.importorskip("ray")
-    tests_dir = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     ray.init(
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,
         configure_logging=False,
-        runtime_env={"env_vars": {"PYTHONPATH": tests_dir}},  # workers import toybench
+        runtime_env={"env_vars": {"PYTHONPATH": root}},  # workers import tests.helpers
     )
     yield ray
     ray.shutdown()
@@ -78,7 +78,7 @@ def test_killed_ray_worker_is_replaced_and_nothing_is_lost(toy_task, tmp_path, r
     t.start()
     opts = RunOptions(out=tmp_path / "ray", progress=False, executor="ray", workers=2,
                       batch_size=4, label="random")  # fmt: skip
-    (run,) = evaluate("toybench:SlowRandom", {}, [(toy_task, None)], opts)
+    (run,) = evaluate("tests.helpers.toybench:SlowRandom", {}, [(toy_task, None)], opts)
     t.join(5)
     assert killed, "no Ray worker was seen running a shard"
     assert _by_id(run.run_dir) == _by_id(local.run_dir)

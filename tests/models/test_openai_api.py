@@ -2,21 +2,14 @@ import json
 import logging
 import time
 
-import numpy as np
 import pytest
-from fault_server_e import FaultServer
 
 from cosmos3_eval.api.types import QARequest
 from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import RetryPolicy, parse_retry_after
-from cosmos3_eval.models.openai_api import (
-    CHOICE_INSTRUCTION,
-    OpenAIChatModel,
-    build_messages,
-    parse_question,
-    render_question,
-)
+from cosmos3_eval.models.openai_api import OpenAIChatModel
+from tests.helpers.fault_server import FaultServer
 
 
 @pytest.fixture(scope="module")
@@ -34,30 +27,6 @@ def req(i=0, **kw):
     return QARequest(
         id=f"q{i}", question=f"How many cubes? ({i})", choices=("1", "2"), seed=i, **kw
     )
-
-
-def test_render_and_parse_question_roundtrip():
-    text = render_question("How many?\nCount carefully.", ("one", "two. maybe", "three"))
-    assert text.splitlines()[-1] == CHOICE_INSTRUCTION
-    assert "A. one\nB. two. maybe\nC. three" in text
-    assert parse_question(text) == ("How many?\nCount carefully.", ("one", "two. maybe", "three"))
-    assert parse_question("plain question") == ("plain question", None)
-    assert render_question("q", None) == "q"
-
-
-def test_messages_follow_qwen_conventions():
-    img = np.zeros((4, 5, 3), np.uint8)
-    vid = np.zeros((3, 4, 5, 3), np.uint8)
-    r = QARequest(id="x", question="q", images=(img,), video=vid, choices=("a", "b"), fps=4.0)
-    parts = build_messages(r)[0]["content"]
-    assert [p["type"] for p in parts] == ["image_url", "video", "text"]
-    assert parts[0]["image_url"]["url"].startswith("data:image/png;base64,")
-    assert len(parts[1]["video"]) == 3 and parts[1]["fps"] == 4.0
-    parts = build_messages(r, video_mode="video_url")[0]["content"]
-    assert parts[1]["video_url"]["url"].startswith("data:video/mp4;base64,")
-    parts = build_messages(r, video_mode="images", image_format="jpeg")[0]["content"]
-    assert [p["type"] for p in parts] == ["image_url"] * 4 + ["text"]
-    assert parts[0]["image_url"]["url"].startswith("data:image/jpeg;base64,")
 
 
 @pytest.mark.parametrize("case", ["ok", "500", "429", "drop", "slow"])

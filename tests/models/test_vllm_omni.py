@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from fault_server_e import FaultServer
 
 from cosmos3_eval.api.types import I2VRequest, T2IRequest
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.models.vllm_omni import VllmOmniModel
+from tests.helpers.fault_server import FaultServer
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def test_worker_resets_runs_and_renders_on_request():
 
 
 def test_hung_worker_is_killed_and_restarted():
-    spec = EnvSpec("faulty", {"faults": {"1": "hang"}, "at_step": 0})
+    spec = EnvSpec("tests.helpers.faulty_env:FaultyEnv", {"faults": {"1": "hang"}, "at_step": 0})
     w = EnvWorker(spec)
     try:
         w.send({"op": "reset", "seed": 1})

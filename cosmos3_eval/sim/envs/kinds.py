@@ -25,7 +25,6 @@ Success predicates (documented per env, also in the task files):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -42,13 +41,26 @@ ENV_KINDS: dict[str, str] = {
     "gym-reacher": "cosmos3_eval.sim.envs.gym:ReacherEnv",
     "gym-pusher": "cosmos3_eval.sim.envs.gym:PusherEnv",
     "push-block": "cosmos3_eval.sim.envs.push_block:PushBlockEnv",
-    "faulty": "cosmos3_eval.sim.envs.testing:FaultyEnv",
 }
-"""Env kind -> ``"module:attr"`` of its :class:`PolicyEnv` class."""
+"""Env kind -> ``"module:attr"`` of its :class:`PolicyEnv` class. A kind that is itself
+``"module:attr"`` names its class directly (third-party envs, test doubles)."""
 
 
 class EnvInstability(SampleError):
     """The physics diverged (MuJoCo warning or non-finite state): the episode is an error."""
+
+
+def env_class(kind: str) -> type[PolicyEnv]:
+    """The :class:`PolicyEnv` class of a registered kind or of a ``"module:attr"`` kind.
+
+    Raises:
+        ConfigError: Unknown kind.
+    """
+    if kind in ENV_KINDS:
+        return import_target(ENV_KINDS[kind])
+    if ":" in kind:
+        return import_target(kind)
+    raise ConfigError(f"unknown env kind '{kind}'; known: {', '.join(sorted(ENV_KINDS))}")
 
 
 def make_env(kind: str, kwargs: dict[str, Any]) -> PolicyEnv:
@@ -57,9 +69,7 @@ def make_env(kind: str, kwargs: dict[str, Any]) -> PolicyEnv:
     Raises:
         ConfigError: Unknown kind or bad arguments.
     """
-    if kind not in ENV_KINDS:
-        raise ConfigError(f"unknown env kind '{kind}'; known: {', '.join(sorted(ENV_KINDS))}")
-    cls = import_target(ENV_KINDS[kind])
+    cls = env_class(kind)
     try:
         return cls(**kwargs)
     except TypeError as exc:
@@ -266,8 +276,3 @@ class PolicyEnv(gymnasium.Env):
             raise EnvInstability(
                 f"MuJoCo instability warning at step {self._t} (bad qacc/qpos/qvel)"
             )
-
-
-def env_factory(kind: str, kwargs: dict[str, Any]) -> Callable[[], PolicyEnv]:
-    """A zero-argument factory, e.g. for ``gymnasium.vector``-style users."""
-    return lambda: make_env(kind, kwargs)

@@ -12,9 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-import imageio.v3 as iio
-
 from cosmos3_eval.api.benchmark import derive_seed
+from cosmos3_eval.api.media import write_gif, write_image
 from cosmos3_eval.benchmarks.qa import PhysQAConfig, PhysQASim
 
 OUT = Path(__file__).resolve().parent / "qa-sample"
@@ -43,16 +42,16 @@ def main() -> None:
                     rel = f"media/q{i:03d}"
                     (OUT / rel).mkdir()
                     for t, frame in enumerate(req.video):
-                        iio.imwrite(OUT / rel / f"frame_{t:02d}.png", frame)
+                        write_image(OUT / rel / f"frame_{t:02d}.png", frame)
                 else:
                     rel = f"media/q{i:03d}.gif"
-                    iio.imwrite(OUT / rel, req.video, duration=1000.0 / req.fps, loop=0)
+                    write_gif(OUT / rel, req.video, req.fps)
                 item["video"] = rel
                 item["fps"] = round(req.fps, 4)
                 videos += 1
             else:
                 rel = f"media/q{i:03d}.png"
-                iio.imwrite(OUT / rel, req.images[0])
+                write_image(OUT / rel, req.images[0])
                 item["image"] = rel
             lines.append(json.dumps(item))
     finally:

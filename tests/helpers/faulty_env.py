@@ -1,8 +1,10 @@
-"""A fault-injecting env for testing the rollout engine's error handling (tests only).
+"""A fault-injecting env for testing the rollout engine's error handling (a test double).
 
-:class:`FaultyEnv` is the real :class:`~cosmos3_eval.sim.envs.kinds.PushBlockEnv` that, for the
-episode seeds listed in ``faults``, raises, hangs or blows up the physics at step ``at_step``.
-Other episodes are untouched, so a test can check that faults stay confined to their episode.
+:class:`FaultyEnv` is the real :class:`~cosmos3_eval.sim.envs.push_block.PushBlockEnv` that,
+for the episode seeds listed in ``faults``, raises, hangs or blows up the physics at step
+``at_step``. Other episodes are untouched, so a test can check that faults stay confined to
+their episode.
+Tests name it as the env kind ``"tests.helpers.faulty_env:FaultyEnv"``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import numpy as np
 import uvicorn
 
 from cosmos3_eval.api.media import b64encode, encode_image, encode_video
-from cosmos3_eval.serve.app import free_port
+from tests.helpers.servers import free_port
 
 CASES = ("ok", "500", "429", "drop", "slow", "badjson", "badb64", "badsize", "badframes", "4xx")
 

@@ -13,6 +13,10 @@ from cosmos3_eval.api.model import Capability, ModelInfo
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ModelOutputError
 
+TOY = "tests.helpers.toybench:ToyQA"
+FLAKY = "tests.helpers.toybench:FlakyModel"
+CKPT = "tests.helpers.toybench:CkptModel"
+
 
 class ToyConfig(StrictConfig):
     size: int = 50

@@ -1,0 +1,26 @@
+"""``cosmos3-eval leaderboard``: build leaderboard tables from run directories."""
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cosmos3_eval.cli.common import EXIT_OK
+from cosmos3_eval.results.leaderboard import build_leaderboard
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``leaderboard`` to the subcommand parsers ``sub``."""
+    lb = sub.add_parser("leaderboard", help="build leaderboard tables from run directories")
+    lb.add_argument("results", nargs="+", help="results directories or run directories")
+    lb.add_argument("--out", default="leaderboard", help="output directory")
+    lb.add_argument("--schema", help="leaderboard schema (default leaderboard/schema.yaml)")
+
+
+def command(args: argparse.Namespace) -> int:
+    """Write the tables and print the markdown one."""
+    board = build_leaderboard(
+        [Path(p) for p in args.results], Path(args.out), Path(args.schema) if args.schema else None
+    )
+    print(board.markdown)
+    print(f"\nwrote {', '.join(str(p) for p in board.files)}")
+    return EXIT_OK

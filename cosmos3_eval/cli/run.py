@@ -1,0 +1,161 @@
+"""``cosmos3-eval run``: evaluate a model on tasks or a suite, one run directory per task."""
+
+import argparse
+import glob
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from cosmos3_eval.cli.common import EXIT_OK, positive_int
+from cosmos3_eval.engine.runner import RunOptions, evaluate
+from cosmos3_eval.engine.tasks import load_suite, parse_model_args
+from cosmos3_eval.errors import UserError
+from cosmos3_eval.report.sweep import parse_step
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``run`` and its options to the subcommand parsers ``sub``."""
+    r = sub.add_parser("run", help="evaluate a model on tasks or a suite")
+    r.add_argument("--model", required=True, help="registered model name (see 'list models')")
+    r.add_argument("--model-args", default="", help="k=v,k2=v2 passed to the model factory")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tasks", help="comma-separated task ids or task-file paths")
+    which.add_argument("--suite", help="suite name (see 'list suites') or path")
+    r.add_argument("--limit", type=positive_int, help="samples per task")
+    r.add_argument("--episodes", type=positive_int, help="episodes per closed-loop task")
+    r.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    r.add_argument("--batch-size", type=positive_int, default=8, help="requests per model call")
+    r.add_argument("--out", default="results", help="parent directory of run directories")
+    r.add_argument("--max-errors", type=positive_int, help="error budget per task")
+    r.add_argument("--workers", type=positive_int, default=1, help="env worker processes")
+    r.add_argument("--replan-every", type=positive_int, help="actions executed per chunk")
+    r.add_argument("--video", type=positive_int, default=0, help="record the first K episodes")
+    r.add_argument("--save-media", type=positive_int, default=0, help="media for first K")
+    r.add_argument("--episode-timeout", type=float, default=300.0, help="seconds per episode")
+    r.add_argument("--label", help="run-directory label for the model (default: its name)")
+    r.add_argument("--cache", help="response cache directory")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.add_argument("--executor", choices=["local", "process", "ray"], default="local")
+    r.add_argument("--ray-address", help="join a Ray cluster: auto or HOST:PORT")
+    r.add_argument("--model-placement", choices=["replicate", "shared"], default="replicate")
+
+
+def _print_metrics(run: Any) -> None:
+    m = run.metrics
+    rows = []
+    main_prefix = m["main_metric"] + "/"
+    hidden = 0
+    for name, v in m["metrics"].items():
+        # Every metric, but breakdowns of the main metric only: the rest is in metrics.json.
+        if "/" in name and not name.startswith(main_prefix):
+            hidden += 1
+            continue
+        if v["value"] is None:
+            rows.append([name, "-", "-", "-", v["n"]])
+            continue
+        ci = v["ci95"]
+        rows.append(
+            [
+                name + (" *" if name == m["main_metric"] else ""),
+                f"{v['value']:.4f}",
+                f"{v['stderr']:.4f}" if v["stderr"] is not None else "-",
+                f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "-",
+                v["n"],
+            ]
+        )
+    print(f"\n{m['task']}  model={m['model']}  n={m['n_samples']}  errors={m['n_errors']}")
+    print(f"run: {run.run_dir}  ({run.n_new} new, {run.seconds:.1f}s)")
+    for note in run.notes:
+        print(f"note: {note}")
+    print(
+        tabulate(
+            rows,
+            headers=["metric", "value", "stderr", "95% CI", "n"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
+    if hidden:
+        print(f"({hidden} more per-category breakdowns in {run.run_dir / 'metrics.json'})")
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run every task (or every model of a checkpoint sweep) and print its metrics."""
+    if args.limit is not None and args.episodes is not None:
+        raise UserError("give --limit or --episodes, not both")
+    limit = args.limit if args.limit is not None else args.episodes
+    if limit == 0:
+        raise UserError("--limit/--episodes must be at least 1")
+    if args.batch_size == 0:
+        raise UserError("--batch-size must be at least 1")
+    if args.workers == 0:
+        raise UserError("--workers must be at least 1")
+    model_args = parse_model_args(args.model_args)
+    if args.suite:
+        suite = load_suite(args.suite)
+        tasks = [(e.task, limit if limit is not None else e.limit) for e in suite.tasks]
+    else:
+        tasks = [(t.strip(), limit) for t in args.tasks.split(",") if t.strip()]
+        if not tasks:
+            raise UserError("--tasks is empty")
+    options = RunOptions(
+        limit=limit,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        max_errors=args.max_errors,
+        out=Path(args.out),
+        media=max(args.video, args.save_media),
+        workers=args.workers,
+        replan_every=args.replan_every,
+        episode_timeout_s=args.episode_timeout,
+        progress=not args.no_progress,
+        label=args.label,
+        cache_dir=Path(args.cache) if args.cache else None,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        model_placement=args.model_placement,
+    )
+    for label, sweep_args in _expand_sweep(args.model, model_args, args.label):
+        opts = replace(options, label=label) if label else options
+        runs = evaluate(args.model, sweep_args, tasks, opts, skip_unsupported=bool(args.suite))
+        for run in runs:
+            _print_metrics(run)
+    return EXIT_OK
+
+
+def _expand_sweep(
+    model: str, model_args: dict[str, Any], label: str | None
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """Expand a glob in a model arg (``checkpoint=ckpts/step_*.safetensors``) into a sweep.
+
+    Each match runs as its own model into its own run directory, labelled ``MODEL@step_N``.
+    The step is parsed from the file name (``step_N``) or, failing that, read from a
+    ``steps.json`` (``{"file name": step}``) beside the checkpoints.
+    """
+    globbed = [k for k, v in model_args.items() if isinstance(v, str) and glob.has_magic(v)]
+    if not globbed:
+        return [(label, model_args)]
+    if len(globbed) > 1:
+        raise UserError(f"only one --model-args value may be a glob, got {', '.join(globbed)}")
+    key = globbed[0]
+    matches = sorted(glob.glob(model_args[key]))
+    if not matches:
+        raise UserError(f"--model-args {key}={model_args[key]} matches no file")
+    out = []
+    for path in matches:
+        step = parse_step(Path(path).name)
+        if step is None:
+            steps_file = Path(path).parent / "steps.json"
+            try:
+                step = int(json.loads(steps_file.read_text())[Path(path).name])
+            except (OSError, KeyError, ValueError, TypeError):
+                raise UserError(
+                    f"cannot tell the training step of {path}: name it step_N or list it in "
+                    f"{steps_file}"
+                ) from None
+        out.append((step, path))
+    out.sort()
+    return [(f"{label or model}@step_{step}", {**model_args, key: p}) for step, p in out]
