@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmos3_eval.cli.common import EXIT_OK
+from cosmos3_eval.report import write_leaderboard_html
 from cosmos3_eval.results.leaderboard import build_leaderboard
 
 
@@ -21,6 +22,8 @@ def command(args: argparse.Namespace) -> int:
     board = build_leaderboard(
         [Path(p) for p in args.results], Path(args.out), Path(args.schema) if args.schema else None
     )
+    # The HTML page belongs to the report layer; results only writes the data files.
+    board.files.append(write_leaderboard_html(board.rows, board.schema, Path(args.out)))
     print(board.markdown)
     print(f"\nwrote {', '.join(str(p) for p in board.files)}")
     return EXIT_OK

@@ -14,6 +14,8 @@ import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
+from cosmos3_eval.sim.scenes.render import SceneRenderer
+from cosmos3_eval.sim.scenes.t2i import Group, ObjectSpec, Relation, SceneSpec
 
 
 class BlankModel:
@@ -51,8 +53,6 @@ class FixedSceneModel:
     @staticmethod
     def scene() -> object:
         """The fixed :class:`~cosmos3_eval.sim.scenes.t2i.SceneSpec`."""
-        from cosmos3_eval.sim.scenes.t2i import Group, ObjectSpec, Relation, SceneSpec
-
         return SceneSpec(
             skill="position",
             groups=(Group(1, "cube", "red"), Group(1, "sphere", "blue")),
@@ -66,8 +66,6 @@ class FixedSceneModel:
     def _image(self, width: int, height: int) -> np.ndarray:
         key = (width, height)
         if key not in self._cache:
-            from cosmos3_eval.sim.scenes.render import SceneRenderer
-
             renderer = SceneRenderer(width, height)
             try:
                 self._cache[key] = renderer.t2i_image(self.scene())  # type: ignore[arg-type]

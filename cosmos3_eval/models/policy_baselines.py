@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from cosmos3_eval.api.actions import CONVENTIONS
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.types import ActionChunk, ActRequest
+from cosmos3_eval.errors import unknown
 
 
 class ZeroModel:
@@ -26,8 +28,6 @@ class ZeroModel:
     """The engine renders no camera observation for this policy (it reads none)."""
 
     def __init__(self, chunk: int = 1, convention: str | None = None) -> None:
-        from cosmos3_eval.api.actions import CONVENTIONS
-        from cosmos3_eval.errors import unknown
 
         if int(chunk) < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")

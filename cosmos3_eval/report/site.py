@@ -26,6 +26,7 @@ from cosmos3_eval.report.html import (
     task_display,
     url,
 )
+from cosmos3_eval.report.plots import Bar, bar_chart, sweep_chart
 from cosmos3_eval.report.sweep import find_sweeps, run_label
 from cosmos3_eval.results.leaderboard import (
     LeaderboardSchema,
@@ -225,7 +226,6 @@ class _Figure:
 def _family_figures(
     rows: list[dict[str, Any]], schema: LeaderboardSchema, site: Path, display: dict[str, str]
 ) -> list[_Figure]:
-    from cosmos3_eval.report.plots import Bar, bar_chart
 
     tasks = present_tasks(rows, schema)
     by_family: dict[str, list[str]] = {}
@@ -259,7 +259,6 @@ def _family_figures(
 
 
 def _sweep_figures(runs: list[VerifiedRun], schema: LeaderboardSchema, site: Path) -> list[_Figure]:
-    from cosmos3_eval.report.plots import sweep_chart
 
     metric_of = {t: ts.metric for t, ts in schema.tasks.items()}
     by_task: dict[str, list[Any]] = {}

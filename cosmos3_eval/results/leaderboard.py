@@ -154,6 +154,7 @@ class Leaderboard:
     rows: list[dict[str, Any]]
     markdown: str
     files: list[Path] = field(default_factory=list)
+    schema: LeaderboardSchema | None = None
 
 
 def _family_scores(
@@ -327,10 +328,7 @@ def build_leaderboard(
     files[2].write_text(
         json.dumps({"title": schema.title, "rows": csv_rows}, indent=2, default=str) + "\n"
     )
-    from cosmos3_eval.report.html import write_leaderboard_html
-
-    files.append(write_leaderboard_html(rows, schema, out))
-    return Leaderboard(rows=rows, markdown=md_table, files=files)
+    return Leaderboard(rows=rows, markdown=md_table, files=files, schema=schema)
 
 
 def _fmt_se(v: tuple[float, float] | None, scale: float) -> str:

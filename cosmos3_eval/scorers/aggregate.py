@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue
+from cosmos3_eval.scorers import stats
 
 
 def _metric_value(spec: MetricSpec, values: list[float], seed: int) -> MetricValue:
-    from cosmos3_eval.scorers import stats
 
     n = len(values)
     if n == 0:

@@ -30,7 +30,16 @@ import numpy as np
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers.colour import nearest_hue_labels
 from cosmos3_eval.sim.scenes.palette import T2I_PALETTE
-from cosmos3_eval.sim.scenes.t2i import Group, SceneSpec
+from cosmos3_eval.sim.scenes.render import SceneRenderer
+from cosmos3_eval.sim.scenes.t2i import (
+    SKILLS,
+    Group,
+    SceneSpec,
+    applicable_perturbations,
+    generate_spec,
+    perturb,
+    variants,
+)
 
 HUES: dict[str, float] = {
     "red": 0.0,
@@ -390,15 +399,6 @@ def validate_scorer(
     Returns:
         Skill -> counts (failures keep up to 5 example reasons).
     """
-    from cosmos3_eval.sim.scenes.render import SceneRenderer
-    from cosmos3_eval.sim.scenes.t2i import (
-        SKILLS,
-        applicable_perturbations,
-        generate_spec,
-        perturb,
-        variants,
-    )
-
     own = renderer is None
     renderer = renderer or SceneRenderer(scorer.width, scorer.height)
     out: dict[str, SkillValidation] = {}

@@ -16,7 +16,8 @@ be served: their answers come from ground truth the network request does not car
 
 from typing import Any
 
-from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.model import Capability, close_model
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import ConfigError, UserError, unknown
 from cosmos3_eval.serve import openai, openpi, vllm_omni
 from cosmos3_eval.serve.served import Served
@@ -94,9 +95,6 @@ def serve_main(
     Raises:
         UserError: Unknown model or protocol, bad model args, unservable model.
     """
-    from cosmos3_eval.api.model import close_model
-    from cosmos3_eval.engine.factory import create_model
-
     if protocol not in PROTOCOLS:
         raise unknown("serve protocol", protocol, PROTOCOLS)
     if not 0 < int(port) < 65536:

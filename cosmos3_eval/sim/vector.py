@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from cosmos3_eval.sim.render import single_threaded_gl
+
 _CTX = mp.get_context("spawn")
 STARTUP_TIMEOUT_S = 300.0
 """Max seconds for a worker process to import its simulator and build its env."""
@@ -106,7 +108,6 @@ def _observe(env: Any, cmd: dict[str, Any]) -> dict[str, Any]:
 def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
     """Worker loop: build the env, then answer commands until ``close``."""
     from cosmos3_eval.sim.envs.kinds import make_env
-    from cosmos3_eval.sim.render import single_threaded_gl
 
     single_threaded_gl()  # workers render in parallel: one llvmpipe thread each
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from tests.helpers.toybench import ToyConfig, ToyQA
 
 from cosmos3_eval.api.model import ModelInfo, call_batched, check_outputs
 from cosmos3_eval.api.types import TextOutput
@@ -11,6 +10,7 @@ from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.loops import static_records
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.errors import ModelOutputError
+from tests.helpers.toybench import ToyConfig, ToyQA
 
 
 class _DropsOne:

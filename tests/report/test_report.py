@@ -187,7 +187,7 @@ def test_report_and_leaderboard_refuse_a_tampered_run(toy_task, tmp_path):
     results = tmp_path / "results"
     _toy_runs(toy_task, results)
     board = build_leaderboard([results], tmp_path / "lb")
-    assert (tmp_path / "lb" / "index.html") in board.files
+    assert (tmp_path / "lb" / "LEADERBOARD.md") in board.files
     samples = next(results.glob("oracle__*/samples.jsonl"))
     text = samples.read_text()
     tampered = text.replace('"accuracy":1.0', '"accuracy":0.0', 1)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from cosmos3_eval.api.actions import ROBOSUITE_OSC_7D
+from cosmos3_eval.api.actions import ROBOSUITE_OSC_7D, axis_angle_to_matrix, matrix_to_axis_angle
 from cosmos3_eval.errors import ConfigError
 from cosmos3_eval.sim.envs.kinds import PolicyEnv
 from cosmos3_eval.sim.render import import_mujoco
@@ -224,8 +224,6 @@ class RobosuiteEnv(PolicyEnv):
         The gripper turns -90 degrees about world x so that it approaches along -y with the
         fingers opening vertically around the horizontal bar.
         """
-        from cosmos3_eval.api.actions import axis_angle_to_matrix, matrix_to_axis_angle
-
         eef = self._obs["robot0_eef_pos"]
         handle = self._obs["handle_pos"]
         hinge = self._hinge_pos()
