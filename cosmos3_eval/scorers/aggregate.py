@@ -20,12 +20,8 @@ def _metric_value(spec: MetricSpec, values: list[float], seed: int) -> MetricVal
     if n == 0:
         return MetricValue(None, None, None, 0, spec.higher_is_better)
     mean, se = stats.mean_stderr(values)
-    if spec.ci == "wilson":
-        ci = stats.wilson_ci(int(round(sum(values))), n)
-    elif spec.ci == "normal":
-        ci = stats.normal_ci(mean, se)
-    else:
-        ci = stats.bootstrap_ci(values, seed=seed)
+    # 0/1 values get an exact-family interval whatever the spec says (see stats.metric_ci).
+    ci = stats.metric_ci(values, spec.ci, seed=seed)
     return MetricValue(mean, se, ci, n, spec.higher_is_better)
 
 
