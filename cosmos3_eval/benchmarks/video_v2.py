@@ -91,7 +91,10 @@ def motion_truth(frames: np.ndarray, twin: np.ndarray, k: int) -> MotionTruth:
     flows = mo.flows(frames[k - 1 :])
     truth_piq = piq.prepare(frames[k:])
     variance = piq.compare(truth_piq, piq.prepare(twin[k:])).summary()
-    return MotionTruth(flows, mo.agreement(flows, mo.flows(twin[k - 1 :])), truth_piq, variance)
+    # The twin is scored as a model would output it: the truth's context, then its future
+    # (its own first frames differ by the perturbation, which no model could reproduce).
+    as_output = np.concatenate([frames[k - 1 : k], twin[k:]])
+    return MotionTruth(flows, mo.agreement(flows, mo.flows(as_output)), truth_piq, variance)
 
 
 def score_video_v2(
