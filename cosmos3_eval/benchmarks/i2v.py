@@ -4,11 +4,15 @@ Each sample is a seeded MuJoCo scenario (:mod:`cosmos3_eval.sim.scenes.physics`:
 ramp, friction slide, pendulum, collision, toppling tower, table edge). The model gets the
 first ``context_frames`` frames, a prompt describing the scene but not the outcome, the
 requested length ``num_frames`` (including the conditioning frames) and the fps, and returns
-the whole video. The future frames are scored with :mod:`cosmos3_eval.scorers.video` against
-the true rollout; the main metric is the physics score normalised by the physical-variance
-ceiling of the sample's perturbed twin. ``physics_ceiling`` (the twin's unnormalised score,
-per scenario type via the category breakdown) says how much of each scenario's future the
-first frames determine.
+the whole video.
+
+``scoring: v2`` (``physics-i2v-v2``, the default) scores with
+:mod:`cosmos3_eval.benchmarks.video_v2`: main metric ``motion_score`` (optical-flow agreement
+normalised by the sample's perturbed twin, the physical-variance pair), the reference
+Physics-IQ metrics per sample and the corpus-level ``physics_iq_score``. ``scoring: v1``
+(``physics-i2v-v1``, kept runnable unchanged) uses the legacy motion-mask metrics of
+:mod:`cosmos3_eval.scorers.video` (named ``physics_*`` there, but *not* the published
+Physics-IQ definitions) with main metric ``physics_score``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import field_validator, model_validator
@@ -25,9 +29,10 @@ from pydantic import field_validator, model_validator
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
 from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.media import write_gif
-from cosmos3_eval.api.metrics import MetricSpec, Score
+from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
+from cosmos3_eval.benchmarks import video_v2 as v2
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers import video as vm
 from cosmos3_eval.sim.render import render_provenance
@@ -47,6 +52,7 @@ class VideoConfig(StrictConfig):
     num_frames: int = 16
     fps: float = 15.0
     context_frames: int = 2
+    scoring: Literal["v1", "v2"] = "v2"
 
     @model_validator(mode="after")
     def _check(self) -> VideoConfig:
@@ -86,7 +92,24 @@ class Truth:
     frames: np.ndarray
     labels: np.ndarray
     hues: tuple[float, ...]
-    ceiling: vm.PhysicsIQ
+    ceiling: vm.PhysicsIQ | None
+    twin: np.ndarray | None = None
+    motion: v2.MotionTruth | None = None
+
+
+def make_truth(
+    frames: np.ndarray,
+    twin: np.ndarray,
+    k: int,
+    scoring: str,
+    labels: np.ndarray | None = None,
+    hues: tuple[float, ...] = (),
+) -> Truth:
+    """The truth record of a sample, with only the terms its scoring version needs."""
+    labels = labels if labels is not None else np.zeros(frames.shape[:3], np.uint8)
+    if scoring == "v1":
+        return Truth(frames, labels, hues, vm.physics_iq(frames, twin, start=k - 1), twin)
+    return Truth(frames, labels, hues, None, twin, v2.motion_truth(frames, twin, k))
 
 
 VIDEO_METRICS: tuple[MetricSpec, ...] = (
@@ -125,6 +148,10 @@ def score_video(truth: Truth, output: Any, request: I2VRequest, objects: bool) -
         raise ModelOutputError(f"expected a VideoOutput, got {type(output).__name__}")
     t, h, w, _ = truth.frames.shape
     gen = vm.validate_video(output.video, t, h, w)
+    if truth.motion is not None:
+        obj = (truth.labels, truth.hues) if objects else None
+        return v2.score_video_v2(truth.frames, truth.motion, gen, request, obj)
+    assert truth.ceiling is not None
     k = len(request.frames)
     piq = vm.physics_iq(truth.frames, gen, start=k - 1)
     scores = {
@@ -141,6 +168,34 @@ def score_video(truth: Truth, output: Any, request: I2VRequest, objects: bool) -
         err = vm.trajectory_error(true_c, gen_c, math.hypot(h, w))
         scores["trajectory_error_px"] = Score(err)
     return Scored(scores=scores, output={"frames": int(gen.shape[0])})
+
+
+def privileged_truth(truth: Truth) -> dict[str, np.ndarray]:
+    """What an oracle may see: the true video and the perturbed twin's."""
+    out = {"video": truth.frames.copy()}
+    if truth.twin is not None:
+        out["twin"] = truth.twin.copy()
+    return out
+
+
+def video_provenance(scoring: str) -> dict[str, Any]:
+    """The scorer constants that can move a score, for the manifest."""
+    if scoring == "v1":
+        return {"motion_threshold": vm.MOTION_THRESHOLD}
+    from cosmos3_eval.scorers import motion as mo
+    from cosmos3_eval.scorers import physics_iq as piq
+
+    return {
+        "scoring": "v2",
+        "flow": {
+            **mo.FLOW_PARAMS,
+            "min_flow_px": mo.MIN_FLOW_PX,
+            "min_change": mo.MIN_CHANGE,
+            "max_flow_px": mo.MAX_FLOW_PX,
+            "min_ceiling": mo.MIN_CEILING,
+        },
+        "physics_iq": {"mask_threshold": piq.MASK_THRESHOLD, "downsample": piq.DOWNSAMPLE},
+    }
 
 
 def write_side_by_side(truth: np.ndarray, output: Any, fps: float, path: Path) -> bool:
@@ -160,22 +215,17 @@ class PhysicsI2V(StaticBenchmark):
     type_name: ClassVar[str] = "physics-i2v"
     capability: ClassVar[Capability] = Capability.GENERATE_VIDEOS
     Config: ClassVar[type[StrictConfig]] = PhysicsI2VConfig
-    main_metric: ClassVar[str] = "physics_score"
-    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (
-        *VIDEO_METRICS,
-        MetricSpec(
-            "trajectory_error_px",
-            higher_is_better=False,
-            on_error=None,
-            description="Mean object-centroid error in pixels",
-        ),
-    )
+    main_metric: ClassVar[str] = "motion_score"
+    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (*v2.V2_METRICS, v2.TRAJECTORY_METRIC)
     default_size: ClassVar[int] = 140
 
     _CACHE_SIZE = 64  # truths kept between request() and score(); regenerated on a miss
 
     def __init__(self, task_id: str, config: StrictConfig, task_dir: Path):
         super().__init__(task_id, config, task_dir)
+        if config.scoring == "v1":  # the legacy metrics, unchanged (module doc)
+            self.main_metric = "physics_score"
+            self.metric_specs = (*VIDEO_METRICS, v2.TRAJECTORY_METRIC)
         self._cache: OrderedDict[str, Truth] = OrderedDict()
         self._sim: Any = None
 
@@ -189,8 +239,15 @@ class PhysicsI2V(StaticBenchmark):
             "render": render_provenance(),
             "scenarios": list(self.kinds),
             "twin_perturbation": TWIN_PERTURBATION,
-            "motion_threshold": vm.MOTION_THRESHOLD,
+            **video_provenance(self.config.scoring),
         }
+
+    def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
+        if self.config.scoring == "v1":
+            return {}
+        from cosmos3_eval.api.benchmark import derive_seed
+
+        return v2.physics_iq_corpus(records, seed=derive_seed(self.task_id, -2, 0))
 
     def _scenario(self, seed: int) -> Any:
         kinds = self.kinds
@@ -219,9 +276,8 @@ class PhysicsI2V(StaticBenchmark):
         sc = self._scenario(sample.seed)
         roll = self._sim.simulate(sc, c.num_frames, c.fps)
         twin = self._sim.simulate(sc, c.num_frames, c.fps, perturb=True, segmentation=False)
-        k = c.context_frames
-        ceiling = vm.physics_iq(roll.frames, twin.frames, start=k - 1)
-        truth = Truth(roll.frames, roll.labels, tuple(o.hue for o in sc.objects), ceiling)
+        hues = tuple(o.hue for o in sc.objects)
+        truth = make_truth(roll.frames, twin.frames, c.context_frames, c.scoring, roll.labels, hues)
         self._cache[sample.id] = truth
         while len(self._cache) > self._CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -237,7 +293,7 @@ class PhysicsI2V(StaticBenchmark):
             num_frames=c.num_frames,
             fps=c.fps,
             seed=sample.seed,
-            privileged={"video": truth.frames.copy()} if privileged else None,
+            privileged=privileged_truth(truth) if privileged else None,
         )
 
     def score(self, sample: Sample, request: Any, output: Any) -> Scored:

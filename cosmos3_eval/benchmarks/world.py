@@ -19,7 +19,11 @@ it) from the sample seed and resets, which places the cube and the robot's initi
 noise from that seed alone (tested: same seed -> identical frames, whatever ran before).
 
 **Ceiling.** The perturbed twin replays the same actions after shifting the cube's initial
-position by a seeded 1e-4 m Gaussian; its score is ``physics_ceiling``.
+position by a seeded 1e-4 m Gaussian; it is the physical-variance pair of the scores
+(``motion_ceiling`` and the ``physics_iq_variance_*`` terms in v2, ``physics_ceiling`` in v1).
+
+**Scoring** as in :mod:`cosmos3_eval.benchmarks.i2v` (``scoring: v2`` for ``robot-predict-v2``:
+main metric ``motion_score``; ``scoring: v1`` keeps ``robot-predict-v1`` unchanged).
 """
 
 from __future__ import annotations
@@ -31,21 +35,30 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import model_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.config import StrictConfig
-from cosmos3_eval.api.metrics import MetricSpec
+from cosmos3_eval.api.metrics import MetricSpec, MetricValue
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest
+from cosmos3_eval.benchmarks import video_v2 as v2
 from cosmos3_eval.benchmarks.i2v import (
     VIDEO_METRICS,
     Truth,
     VideoConfig,
+    make_truth,
+    privileged_truth,
     score_video,
+    video_provenance,
     write_side_by_side,
 )
-from cosmos3_eval.scorers import video as vm
 from cosmos3_eval.sim.envs.robosuite import make_robosuite
 from cosmos3_eval.sim.render import import_mujoco, make_renderer, render_provenance
+
+
+def sample_seed(task_id: str) -> int:
+    """The fixed bootstrap seed of a task's corpus metric."""
+    return derive_seed(task_id, -2, 0)
+
 
 PROMPT = (
     "A Panda robot arm above a table with a small red cube, seen from the front; "
@@ -115,14 +128,17 @@ class RobotPredict(StaticBenchmark):
     type_name: ClassVar[str] = "robot-predict"
     capability: ClassVar[Capability] = Capability.GENERATE_VIDEOS
     Config: ClassVar[type[StrictConfig]] = RobotPredictConfig
-    main_metric: ClassVar[str] = "physics_score"
-    metric_specs: ClassVar[tuple[MetricSpec, ...]] = VIDEO_METRICS
+    main_metric: ClassVar[str] = "motion_score"
+    metric_specs: ClassVar[tuple[MetricSpec, ...]] = v2.V2_METRICS
     default_size: ClassVar[int] = 100
 
     _CACHE_SIZE = 64
 
     def __init__(self, task_id: str, config: StrictConfig, task_dir: Path):
         super().__init__(task_id, config, task_dir)
+        if config.scoring == "v1":  # the legacy metrics, unchanged
+            self.main_metric = "physics_score"
+            self.metric_specs = VIDEO_METRICS
         self._env: Any = None
         self._renderer: Any = None
         self._cache: OrderedDict[str, tuple[Truth, np.ndarray]] = OrderedDict()
@@ -138,7 +154,13 @@ class RobotPredict(StaticBenchmark):
             "env": "robosuite Lift, Panda, BASIC controller, 20 Hz, hard_reset=False, seed=0",
             "action_format": self.action_format,
             "twin_perturbation_m": 1e-4,
+            **video_provenance(self.config.scoring),
         }
+
+    def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
+        if self.config.scoring == "v1":
+            return {}
+        return v2.physics_iq_corpus(records, seed=sample_seed(self.task_id))
 
     def _make_env(self) -> None:
         mujoco = import_mujoco()
@@ -214,9 +236,8 @@ class RobotPredict(StaticBenchmark):
             self._cache.move_to_end(sample.id)
             return self._cache[sample.id]
         frames, acts, twin = self._rollout(sample.seed)
-        k = self.config.context_frames
-        ceiling = vm.physics_iq(frames, twin, start=k - 1)
-        entry = (Truth(frames, np.zeros(frames.shape[:3], np.uint8), (), ceiling), acts)
+        c = self.config
+        entry = (make_truth(frames, twin, c.context_frames, c.scoring), acts)
         self._cache[sample.id] = entry
         while len(self._cache) > self._CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -234,7 +255,7 @@ class RobotPredict(StaticBenchmark):
             actions=acts.copy(),
             action_format=self.action_format,
             seed=sample.seed,
-            privileged={"video": truth.frames.copy()} if privileged else None,
+            privileged=privileged_truth(truth) if privileged else None,
         )
 
     def score(self, sample: Sample, request: Any, output: Any) -> Scored:

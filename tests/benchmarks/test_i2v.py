@@ -154,6 +154,7 @@ def test_scenario_subset_and_ceiling_reported(tmp_path):
     assert s.category == "tower_topple"
     r = b.request(s, privileged=True)
     sc = b.score(s, r, VideoOutput(r.privileged["video"])).scores
-    assert 0 < sc["physics_ceiling"].value <= 100
+    assert 0 < sc["motion_ceiling"].value <= 1  # v2 (the default scoring)
+    assert sc["motion_score"].value == 100.0
     assert b.provenance()["twin_perturbation"] == 1e-4
     b.close()
