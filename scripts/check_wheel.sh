@@ -19,13 +19,13 @@ cd "$tmp/work"
 cli="$tmp/venv/bin/cosmos3-eval"
 "$cli" --help >/dev/null
 "$cli" list tasks | tee tasks.txt
-for t in physqa-sim-v1 qa-sample-v1 compose-t2i-v1 physics-i2v-v1 robot-predict-v1 push-block-v1 \
+for t in physqa-sim-v1 qa-sample-v1 compose-t2i-v2 physics-i2v-v1 robot-predict-v1 push-block-v1 \
   gym-reacher-v1 robosuite-lift-v1; do
   grep -q "^$t " tasks.txt || { echo "wheel check: task $t missing from the installed wheel" >&2; exit 1; }
 done
 "$cli" list suites | grep -q quick
 # One small run per family (QA x2, T2I, I2V, world model, policy x3).
-"$cli" run --model oracle --tasks physqa-sim-v1,qa-sample-v1,compose-t2i-v1,physics-i2v-v1,robot-predict-v1,push-block-v1,gym-reacher-v1,robosuite-lift-v1 \
+"$cli" run --model oracle --tasks physqa-sim-v1,qa-sample-v1,compose-t2i-v2,physics-i2v-v1,robot-predict-v1,push-block-v1,gym-reacher-v1,robosuite-lift-v1 \
   --limit 2 --out runs --no-progress > run.log
 "$cli" leaderboard runs --out board > board.log
 n=$(find runs -name metrics.json | wc -l)

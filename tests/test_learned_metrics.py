@@ -5,8 +5,11 @@ import pytest
 
 from cosmos3_eval.errors import ConfigError
 from cosmos3_eval.scorers.learned import (
+    FEATURES_KEY,
     ClipModel,
     LearnedMetrics,
+    decode_features,
+    encode_features,
     frechet_distance,
     kernel_distance,
 )
@@ -78,19 +81,27 @@ def test_learned_metrics_per_sample_and_corpus(clip_dir):
     lm = LearnedMetrics(clip_checkpoint=clip_dir, fid_checkpoint=clip_dir)
     assert lm.enabled and lm.fid is lm.clip
     gen, ref = _images(6, 1), _images(6, 2)
+    records = []
     for i in range(6):
-        scores = lm.per_sample(i, gen[i], "a red cube", ref[i])
-        assert 0 <= scores["clipscore"].value <= 100 and "CLIPScore" in scores["clipscore"].reason
-    m = lm.corpus(set(range(6)))
+        sample = lm.per_sample(gen[i], "a red cube", ref[i])
+        score = sample.scores["clipscore"]
+        assert 0 <= score.value <= 100 and "CLIPScore" in score.reason
+        records.append({"index": i, "error": None, "output": {FEATURES_KEY: sample.features}})
+    # The records are all FID needs: a fresh instance (another process, a resume) agrees.
+    records = json.loads(json.dumps(records))
+    m = LearnedMetrics(fid_checkpoint=clip_dir).corpus(records[::-1])
+    assert m == lm.corpus(records)
     assert m["fid"].n == 6 and np.isfinite(m["fid"].value) and not m["fid"].higher_is_better
     assert np.isfinite(m["kid"].value)
-    assert lm.corpus({0}) == {}  # too few samples
+    assert lm.corpus(records[:1]) == {}  # too few samples
+    records[2]["error"] = "model raised"
+    assert lm.corpus(records)["fid"].n == 5  # errored samples are left out
     assert lm.notes()["clipscore"].startswith("on:")
 
 
 def test_skipped_without_paths():
     lm = LearnedMetrics()
-    assert not lm.enabled and lm.corpus({1, 2, 3}) == {}
+    assert not lm.enabled and lm.corpus([{"index": 1}, {"index": 2}]) == {}
     assert lm.notes() == {
         "clipscore": "skipped: no clip_checkpoint given",
         "fid": "skipped: no fid_checkpoint given",
@@ -142,10 +153,45 @@ def test_task_config_enables_clipscore(clip_dir, tmp_path, monkeypatch):
             req = bench.request(s, privileged=True)
             scored = bench.score(s, req, oracle.generate_images([req])[0])
             assert set(scored.scores) == {"score", "clipscore"}
-            records.append({"index": i, "category": s.category, "scores": {"score": 1.0}})
+            records.append(
+                {"index": i, "category": s.category, "scores": {"score": 1.0}, "error": None}
+                | {"output": scored.output}
+            )
         metrics = bench.corpus_metrics(records)
         # The oracle's images are the references: FID ~ 0.
         assert metrics["fid"].value == pytest.approx(0.0, abs=1e-3)
         assert bench.provenance()["learned_metrics"]["fid"].startswith("on:")
     finally:
         bench.close()
+
+
+def test_feature_encoding_round_trips():
+    v = np.random.default_rng(0).normal(size=16)
+    np.testing.assert_allclose(decode_features(encode_features(v)), v.astype(np.float32))
+
+
+def test_fid_kid_equal_for_local_resumed_and_process_runs(clip_dir, tmp_path, monkeypatch):
+    """FID / KID come from the records on disk: same values however the samples were scored."""
+    from cosmos3_eval.engine.runner import RunOptions, evaluate
+
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "compose-t2i-v6.yaml").write_text(
+        "task: compose-t2i-v6\ntype: compose-t2i\ndescription: x\n"
+        f"config: {{size: 8, fid_checkpoint: '{clip_dir}'}}\n"
+    )
+    monkeypatch.setenv("COSMOS3_EVAL_TASKS", str(tasks))
+
+    def run(out, executor="local", limit=8):
+        opts = RunOptions(out=out, progress=False, batch_size=3, executor=executor, workers=2)
+        (result,) = evaluate("random", {}, [("compose-t2i-v6", limit)], opts)
+        return result.metrics["metrics"]
+
+    local = run(tmp_path / "local")
+    run(tmp_path / "resumed", limit=3)  # a first process scores 3 samples and stops
+    resumed = run(tmp_path / "resumed")  # a second one scores the other 5
+    process = run(tmp_path / "process", executor="process")
+    assert local["fid"]["n"] == 8 and local["fid"]["value"] > 0
+    for name in ("fid", "kid"):
+        assert resumed[name] == local[name], name
+        assert process[name] == local[name], name

@@ -23,7 +23,7 @@ from tests.helpers.servers import spawn_server  # noqa: E402
 
 TASKS = {
     "openai": ["physqa-sim-v1", "qa-sample-v1"],
-    "vllm-omni": ["compose-t2i-v1", "physics-i2v-v1", "robot-predict-v1"],
+    "vllm-omni": ["compose-t2i-v2", "physics-i2v-v1", "robot-predict-v1"],
     "openpi": ["push-block-v1", "gym-reacher-v1"],
 }
 CLOSED_LOOP = {"push-block-v1", "gym-reacher-v1"}

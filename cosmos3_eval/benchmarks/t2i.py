@@ -5,7 +5,8 @@ object, two objects, counting, colour, shape, position, colour attribution); its
 generated from the spec and the style hint :data:`STYLE` travels in ``T2IRequest.style``. The
 generated image is resized to the task resolution and read by the classical
 :class:`~cosmos3_eval.scorers.t2i.T2IScorer` (validated on true and perturbed renders in
-``benchmarks/perf/t2i_scorer_validation.py``). The oracle receives the MuJoCo render of the
+``benchmarks/perf/t2i_scorer_validation.py``); from ``compose-t2i-v2`` on, with the foreground
+pass that sees objects of any colour. The oracle receives the MuJoCo render of the
 true spec.
 
 Metrics: ``score`` per sample (1/0 with its reason) and per skill (``score/<skill>``, Wilson
@@ -17,7 +18,7 @@ local checkpoints named in the config.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import field_validator
@@ -35,9 +36,10 @@ from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.scorers.learned import LearnedMetrics
+from cosmos3_eval.scorers.learned import FEATURES_KEY, LearnedMetrics
 from cosmos3_eval.scorers.stats import stratified_mean
 from cosmos3_eval.scorers.t2i import T2IScorer, prepare_image
+from cosmos3_eval.scorers.t2i_segment import ForegroundSettings
 from cosmos3_eval.sim.render import render_provenance
 from cosmos3_eval.sim.scenes.render import SceneRenderer
 from cosmos3_eval.sim.scenes.t2i import SKILLS, SceneSpec, generate_spec, render_settings
@@ -60,6 +62,9 @@ class ComposeT2IConfig(StrictConfig):
         clip_checkpoint: Local Hugging Face CLIP directory for the optional CLIPScore.
         fid_checkpoint: Local Hugging Face CLIP directory whose image embeddings are the
             features of the optional FID / KID against the true renders.
+        segmentation: ``palette`` (v1 scorer: only the six palette hues are seen) or
+            ``foreground`` (v2: everything that differs from a plain background is an object,
+            so off-palette objects, touching objects and textured backgrounds fail).
     """
 
     size: int = 700
@@ -68,6 +73,7 @@ class ComposeT2IConfig(StrictConfig):
     skills: tuple[str, ...] = SKILLS
     clip_checkpoint: str | None = None
     fid_checkpoint: str | None = None
+    segmentation: Literal["palette", "foreground"] = "palette"
 
     @field_validator("skills")
     @classmethod
@@ -111,7 +117,8 @@ class ComposeT2I(StaticBenchmark):
     def __init__(self, task_id: str, config: ComposeT2IConfig, task_dir: Path):
         super().__init__(task_id, config, task_dir)
         self.cfg = config
-        self.scorer = T2IScorer(config.width, config.height)
+        fg = ForegroundSettings() if config.segmentation == "foreground" else None
+        self.scorer = T2IScorer(config.width, config.height, foreground=fg)
         self.learned = LearnedMetrics(
             clip_checkpoint=_resolve(config.clip_checkpoint, task_dir),
             fid_checkpoint=_resolve(config.fid_checkpoint, task_dir),
@@ -172,14 +179,16 @@ class ComposeT2I(StaticBenchmark):
         image = self._image(output)
         verdict = self.scorer.score(image, spec)  # validates / resizes the image
         scores = {"score": Score(float(verdict.ok), verdict.reason)}
+        summary = {"detected": [o.to_json() for o in verdict.detected], "ok": verdict.ok}
         if self.learned.enabled:
             img = prepare_image(image, self.cfg.width, self.cfg.height)
             reference = self._render(spec) if self.learned.fid is not None else None
-            scores.update(self.learned.per_sample(sample.index, img, spec.prompt, reference))
-        return Scored(
-            scores=scores,
-            output={"detected": [o.to_json() for o in verdict.detected], "ok": verdict.ok},
-        )
+            learned = self.learned.per_sample(img, spec.prompt, reference)
+            scores.update(learned.scores)
+            if learned.features is not None:
+                # Persisted in the record: FID / KID are computed from the records on disk.
+                summary[FEATURES_KEY] = learned.features
+        return Scored(scores=scores, output=summary)
 
     def save_media(
         self, sample: Sample, request: T2IRequest, output: ImageOutput, out_dir: Path
@@ -196,11 +205,15 @@ class ComposeT2I(StaticBenchmark):
     def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
         """``overall`` (mean over skills, stratified bootstrap CI) plus optional FID / KID."""
         out = {"overall": overall_metric(records, self.cfg.skills, self.task_id)}
-        out.update(self.learned.corpus({int(r["index"]) for r in records}))
+        out.update(self.learned.corpus(records))
         return out
 
     def provenance(self) -> dict[str, Any]:
+        extra = {}
+        if self.scorer.foreground is not None:  # absent for v1, whose manifests stay as they were
+            extra["foreground"] = dict(vars(self.scorer.foreground))
         return {
+            **extra,
             "render": render_provenance(),
             "scene": render_settings(),
             "scorer": dict(vars(self.scorer.settings)),

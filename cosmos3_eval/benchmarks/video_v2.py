@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from cosmos3_eval.api.benchmark import Scored
+from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.types import I2VRequest
 from cosmos3_eval.scorers import motion as mo
 from cosmos3_eval.scorers import physics_iq as piq
 from cosmos3_eval.scorers import video as vm
-from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 
 PIQ_KEYS = ("spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou", "mse")
 

@@ -14,11 +14,16 @@ Why not open_clip / torch-fidelity / clean-fid: all three import torchvision, wh
 wheels are CUDA builds that fail to load (``operator torchvision::nms does not exist``) next to
 the CPU torch this project pins, and torch-fidelity unpickles its Inception weights, which
 this project forbids.
+
+FID / KID inputs are persisted per sample (see :class:`LearnedMetrics`), never held in process
+memory, so process / Ray executors and resumed runs give the same values as one local run.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +180,41 @@ def kernel_distance(
     return float(vals.mean()), float(vals.std())
 
 
+FEATURES_KEY = "fid_features"
+"""Key of a sample record's ``output`` that holds its FID features."""
+
+
+def encode_features(vector: np.ndarray) -> str:
+    """A feature vector as base64 of little-endian float32 (JSON-safe, ~5.5 bytes per dim)."""
+    return base64.b64encode(np.asarray(vector, "<f4").tobytes()).decode("ascii")
+
+
+def decode_features(text: str) -> np.ndarray:
+    """Inverse of :func:`encode_features` (float64)."""
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float64)
+
+
+@dataclass(frozen=True)
+class LearnedSample:
+    """The learned metrics of one sample.
+
+    Attributes:
+        scores: Per-sample scores (``clipscore``).
+        features: JSON-safe FID features for the sample record (``{"generated", "reference"}``
+            as :func:`encode_features` strings), or ``None`` without FID.
+    """
+
+    scores: dict[str, Score]
+    features: dict[str, str] | None = None
+
+
 class LearnedMetrics:
     """The optional learned metrics of a T2I task, configured by local checkpoint paths.
+
+    FID / KID are corpus metrics, but their inputs are per-sample: each sample's generated and
+    reference image features travel in its record (:data:`FEATURES_KEY`), and
+    :meth:`corpus` computes the metrics from the records on disk. So they are the same whichever
+    process scored a sample, and after a resume.
 
     Args:
         clip_checkpoint: CLIP directory for CLIPScore, or ``None`` to skip it.
@@ -194,8 +232,6 @@ class LearnedMetrics:
             self.fid = self.clip
         else:
             self.fid = ClipModel(fid_checkpoint) if fid_checkpoint is not None else None
-        # index -> (generated, reference) features; keyed so a re-scored sample is not doubled.
-        self._features: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -215,36 +251,46 @@ class LearnedMetrics:
         }
 
     def per_sample(
-        self, index: int, image: np.ndarray, prompt: str, reference: np.ndarray | None
-    ) -> dict[str, Score]:
-        """Per-sample learned scores; also stores FID features for :meth:`corpus`."""
+        self, image: np.ndarray, prompt: str, reference: np.ndarray | None
+    ) -> LearnedSample:
+        """Per-sample learned scores and the FID features to store in the sample record."""
         out: dict[str, Score] = {}
         if self.clip is not None:
             value = float(self.clip.clipscore([image], [prompt])[0])
             out["clipscore"] = Score(value, f"CLIPScore {value:.2f}")
+        features = None
         if self.fid is not None and reference is not None:
+            # One fixed batch of two per sample: the features do not depend on the run's batch.
             feats = self.fid.image_embeddings([image, reference])
-            self._features[index] = (feats[0], feats[1])
-        return out
+            features = {
+                "generated": encode_features(feats[0]),
+                "reference": encode_features(feats[1]),
+            }
+        return LearnedSample(out, features)
 
-    def corpus(self, indices: set[int]) -> dict[str, MetricValue]:
-        """FID / KID over the samples scored in this process among ``indices``."""
+    def corpus(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
+        """FID / KID over the features stored in the records (errored samples are left out)."""
         if self.fid is None:
             return {}
-        keys = sorted(i for i in indices if i in self._features)
-        if len(keys) < 2:
+        pairs = [
+            (r.get("output") or {}).get(FEATURES_KEY)
+            for r in sorted(records, key=lambda r: int(r.get("index", 0)))
+            if r.get("error") is None
+        ]
+        pairs = [p for p in pairs if p]
+        if len(pairs) < 2:
             return {}
-        gen = np.stack([self._features[i][0] for i in keys])
-        ref = np.stack([self._features[i][1] for i in keys])
+        gen = np.stack([decode_features(p["generated"]) for p in pairs])
+        ref = np.stack([decode_features(p["reference"]) for p in pairs])
         fid = frechet_distance(gen, ref)
         kid, kid_std = kernel_distance(gen, ref, subsets=50, subset_size=1000, seed=0)
         return {
-            "fid": MetricValue(fid, None, None, len(keys), higher_is_better=False),
+            "fid": MetricValue(fid, None, None, len(pairs), higher_is_better=False),
             "kid": MetricValue(
                 kid,
                 kid_std,
                 (kid - 1.96 * kid_std, kid + 1.96 * kid_std),
-                len(keys),
+                len(pairs),
                 higher_is_better=False,
             ),
         }

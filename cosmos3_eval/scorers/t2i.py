@@ -29,16 +29,11 @@ import numpy as np
 
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers.colour import nearest_hue_labels
+from cosmos3_eval.scorers.t2i_segment import ForegroundSettings
 from cosmos3_eval.sim.scenes.palette import T2I_PALETTE
-from cosmos3_eval.sim.scenes.render import SceneRenderer
 from cosmos3_eval.sim.scenes.t2i import (
-    SKILLS,
     Group,
     SceneSpec,
-    applicable_perturbations,
-    generate_spec,
-    perturb,
-    variants,
 )
 
 HUES: dict[str, float] = {
@@ -50,6 +45,9 @@ HUES: dict[str, float] = {
     "purple": 280.0,
 }
 """Hue (degrees) of each palette colour as rendered; segmentation assigns the nearest."""
+
+OTHER_COLOUR = "other"
+"""Colour name of a v2 object whose pixels are not one palette hue (black, white, pink...)."""
 
 _HUE_NAMES = tuple(HUES)
 _HUE_CENTRES = tuple(HUES[n] for n in _HUE_NAMES)
@@ -91,7 +89,7 @@ class DetectedObject:
     """One object found in an image.
 
     Attributes:
-        colour: Palette colour name.
+        colour: Palette colour name, or :data:`OTHER_COLOUR` (v2 only).
         shape: ``cube`` / ``sphere`` / ``cylinder`` / ``pyramid`` / ``unknown``.
         x: Centroid column as a fraction of the width (0 = left).
         y: Centroid row as a fraction of the height (0 = top).
@@ -237,18 +235,45 @@ def classify_shape(
     return "pyramid"
 
 
+@dataclass(frozen=True)
+class Detection:
+    """What :meth:`T2IScorer.analyse` found.
+
+    Attributes:
+        objects: Detected objects, left to right.
+        problem: Why the image cannot be read (v2: textured background, touching objects), or
+            ``None``.
+    """
+
+    objects: tuple[DetectedObject, ...]
+    problem: str | None = None
+
+
 class T2IScorer:
-    """Detects palette-coloured simple objects and checks them against a :class:`SceneSpec`.
+    """Detects simple objects and checks them against a :class:`SceneSpec`.
+
+    v1 (``foreground=None``) sees only palette-coloured pixels. v2 (``foreground`` given) also
+    segments everything that differs from a plain background (:mod:`.t2i_segment`): objects of
+    other colours are detected (colour ``"other"``), touching objects and textured backgrounds
+    fail.
 
     Args:
         width: Benchmark image width (images are resized to it before scoring).
         height: Benchmark image height.
-        settings: Thresholds.
+        settings: Thresholds of the palette pass.
+        foreground: Thresholds of the v2 foreground pass, or ``None`` for v1.
     """
 
-    def __init__(self, width: int = 256, height: int = 256, settings: ScorerSettings | None = None):
+    def __init__(
+        self,
+        width: int = 256,
+        height: int = 256,
+        settings: ScorerSettings | None = None,
+        foreground: ForegroundSettings | None = None,
+    ):
         self.width, self.height = width, height
         self.settings = settings or ScorerSettings()
+        self.foreground = foreground
 
     def detect(self, image: Any) -> tuple[DetectedObject, ...]:
         """The objects in an image (any size; resized first), sorted left to right.
@@ -256,15 +281,40 @@ class T2IScorer:
         Raises:
             ModelOutputError: The image is not a valid uint8 image.
         """
+        return self.analyse(image).objects
+
+    def analyse(self, image: Any) -> Detection:
+        """The objects in an image and, with the v2 foreground pass, why it is unreadable.
+
+        Raises:
+            ModelOutputError: The image is not a valid uint8 image.
+        """
+        img = prepare_image(image, self.width, self.height)
+        labels = colour_labels(img, self.settings)
+        found, masks = self._palette_objects(labels)
+        problem = None
+        if self.foreground is not None:
+            from cosmos3_eval.scorers.t2i_segment import foreground_pass
+
+            fg = foreground_pass(img, labels, masks, self.foreground)
+            problem = fg.problem
+            for mask, hue in fg.others:
+                name = _HUE_NAMES[hue] if hue >= 0 else OTHER_COLOUR
+                rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+                sl = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+                found.append(self._object(mask[sl], name, sl))
+        found.sort(key=lambda o: (o.x, o.y))
+        return Detection(tuple(found), problem)
+
+    def _palette_objects(self, labels: np.ndarray) -> tuple[list[DetectedObject], list[np.ndarray]]:
+        """Components of each palette hue above the area filter, with full-image masks."""
         from scipy import ndimage
 
-        img = prepare_image(image, self.width, self.height)
         s = self.settings
-        labels = colour_labels(img, s)
-        total = float(self.width * self.height)
-        min_px = s.min_area * total
+        min_px = s.min_area * self.width * self.height
         counts = np.bincount(labels.ravel().astype(np.int16) + 1, minlength=len(HUES) + 1)
         found: list[DetectedObject] = []
+        masks: list[np.ndarray] = []
         for ci in np.nonzero(counts[1:] >= min_px)[0]:
             comp, n = ndimage.label(labels == ci, structure=_CROSS)
             if n == 0:
@@ -272,27 +322,29 @@ class T2IScorer:
             sizes = np.bincount(comp.ravel(), minlength=n + 1)
             keep = np.nonzero(sizes >= min_px)[0]
             keep = keep[keep > 0]
-            if keep.size == 0:
-                continue
             slices = ndimage.find_objects(comp)
             for k in keep:
                 sl = slices[k - 1]
-                crop = ndimage.binary_fill_holes(comp[sl] == k, structure=_CROSS)
-                area, cy, cx, rnd, elong, sol = _shape_features(crop)
-                found.append(
-                    DetectedObject(
-                        colour=_HUE_NAMES[int(ci)],
-                        shape=classify_shape(rnd, elong, sol, s),
-                        x=(cx + sl[1].start + 0.5) / self.width,
-                        y=(cy + sl[0].start + 0.5) / self.height,
-                        area=area / total,
-                        roundness=rnd,
-                        elongation=elong,
-                        solidity=sol,
-                    )
-                )
-        found.sort(key=lambda o: (o.x, o.y))
-        return tuple(found)
+                found.append(self._object(comp[sl] == k, _HUE_NAMES[int(ci)], sl))
+                if self.foreground is not None:
+                    masks.append(comp == k)
+        return found, masks
+
+    def _object(self, crop: np.ndarray, colour: str, sl: tuple[slice, slice]) -> DetectedObject:
+        from scipy import ndimage
+
+        crop = ndimage.binary_fill_holes(crop, structure=_CROSS)
+        area, cy, cx, rnd, elong, sol = _shape_features(crop)
+        return DetectedObject(
+            colour=colour,
+            shape=classify_shape(rnd, elong, sol, self.settings),
+            x=(cx + (sl[1].start or 0) + 0.5) / self.width,
+            y=(cy + (sl[0].start or 0) + 0.5) / self.height,
+            area=area / float(self.width * self.height),
+            roundness=rnd,
+            elongation=elong,
+            solidity=sol,
+        )
 
     def check(self, detected: tuple[DetectedObject, ...], spec: SceneSpec) -> Verdict:
         """Compare detected objects with what the spec's prompt asks for."""
@@ -331,8 +383,11 @@ class T2IScorer:
         return Verdict(True, f"ok: found {summary}", detected)
 
     def score(self, image: Any, spec: SceneSpec) -> Verdict:
-        """Detect and check in one call."""
-        return self.check(self.detect(image), spec)
+        """Detect and check in one call (an unreadable image fails with the reason why)."""
+        found = self.analyse(image)
+        if found.problem is not None:
+            return Verdict(False, found.problem + _listing(found.objects), found.objects)
+        return self.check(found.objects, spec)
 
 
 def _matches(o: DetectedObject, g: Group) -> bool:
@@ -357,72 +412,3 @@ def _relation_of(dx: float, dy: float, margin: float) -> str | None:
     if abs(dx) >= abs(dy):
         return "right of" if dx > 0 else "left of"
     return "above" if dy > 0 else "below"
-
-
-@dataclass(frozen=True)
-class SkillValidation:
-    """Scorer validation counts for one skill."""
-
-    accepted: int
-    true_renders: int
-    rejected: int
-    perturbed_renders: int
-    failures: tuple[str, ...] = ()
-
-    @property
-    def accept_rate(self) -> float:
-        """Fraction of true renders accepted."""
-        return self.accepted / max(self.true_renders, 1)
-
-    @property
-    def reject_rate(self) -> float:
-        """Fraction of perturbed renders rejected."""
-        return self.rejected / max(self.perturbed_renders, 1)
-
-
-def validate_scorer(
-    scorer: T2IScorer, specs_per_skill: int, base_seed: int = 0, renderer: Any = None
-) -> dict[str, SkillValidation]:
-    """Render true specs under every view variation and perturbed specs; count verdicts.
-
-    Each true spec is rendered under its 9 :func:`~cosmos3_eval.sim.scenes.t2i.variants`
-    (3 cameras, 3 lightings, 3 sizes, all backgrounds) and must be accepted; each applicable
-    perturbation of it is rendered in the spec's own view and must be rejected.
-
-    Args:
-        scorer: The scorer under test.
-        specs_per_skill: Number of seeded specs per skill.
-        base_seed: Seeds are ``base_seed + i``.
-        renderer: A :class:`~cosmos3_eval.sim.scenes.render.SceneRenderer` at the scorer's
-            resolution (created and closed here if not given).
-
-    Returns:
-        Skill -> counts (failures keep up to 5 example reasons).
-    """
-    own = renderer is None
-    renderer = renderer or SceneRenderer(scorer.width, scorer.height)
-    out: dict[str, SkillValidation] = {}
-    try:
-        for skill in SKILLS:
-            acc = n_true = rej = n_pert = 0
-            fails: list[str] = []
-            for i in range(specs_per_skill):
-                spec = generate_spec(skill, base_seed + i)
-                for v in variants(spec):
-                    verdict = scorer.score(renderer.t2i_image(v), v)
-                    n_true += 1
-                    acc += verdict.ok
-                    if not verdict.ok and len(fails) < 5:
-                        fails.append(f"true {v.prompt!r} {v.view}: {verdict.reason}")
-                for kind in applicable_perturbations(spec):
-                    bad = perturb(spec, kind, base_seed + i)
-                    verdict = scorer.score(renderer.t2i_image(bad), spec)
-                    n_pert += 1
-                    rej += not verdict.ok
-                    if verdict.ok and len(fails) < 5:
-                        fails.append(f"{kind} of {spec.prompt!r} accepted: {verdict.reason}")
-            out[skill] = SkillValidation(acc, n_true, rej, n_pert, tuple(fails))
-    finally:
-        if own:
-            renderer.close()
-    return out

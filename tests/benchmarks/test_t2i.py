@@ -154,3 +154,33 @@ def test_config_is_strict(tmp_path, monkeypatch):
         assert bench.score(bench.sample(0, 0), req, out).scores["score"].value == 1.0
     finally:
         bench.close()
+
+
+@pytest.fixture(scope="module")
+def runs_v2(tmp_path_factory):
+    out = tmp_path_factory.mktemp("t2i-v2")
+    opts = RunOptions(limit=N, out=out, progress=False, batch_size=8)
+    return {
+        name: run_task(create_model(name), "compose-t2i-v2", opts)
+        for name in ("oracle", "random", "blank", "fixed-scene")
+    }
+
+
+def test_v2_baselines_oracle_solves_others_at_the_floor(runs_v2):
+    overall = {k: r.metrics["metrics"]["overall"] for k, r in runs_v2.items()}
+    assert overall["oracle"]["value"] >= 0.97 and overall["oracle"]["n"] == N
+    for name in ("random", "blank", "fixed-scene"):
+        assert overall[name]["value"] <= 0.10 and overall[name]["ci95"] is not None, name
+    bench = load_benchmark("compose-t2i-v2")
+    try:
+        assert bench.cfg.segmentation == "foreground" and "foreground" in bench.provenance()
+    finally:
+        bench.close()
+
+
+def test_v1_keeps_the_palette_scorer(runs):
+    bench = load_benchmark(TASK)
+    try:
+        assert bench.scorer.foreground is None and "foreground" not in bench.provenance()
+    finally:
+        bench.close()

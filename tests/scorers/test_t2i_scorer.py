@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.scorers.t2i import T2IScorer, prepare_image, validate_scorer
+from cosmos3_eval.scorers.t2i import T2IScorer, prepare_image
+from cosmos3_eval.scorers.t2i_validation import validate_scorer
 from cosmos3_eval.sim.scenes.render import SceneRenderer
 from cosmos3_eval.sim.scenes.t2i import (
     Group,

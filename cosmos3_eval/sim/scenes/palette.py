@@ -38,6 +38,16 @@ T2I_PALETTE: dict[str, tuple[float, float, float]] = {
 }
 """Compositional T2I colours (linear RGB of the materials); hues 45-70 degrees apart."""
 
+T2I_OFF_PALETTE: dict[str, tuple[float, float, float]] = {
+    "black": (0.03, 0.03, 0.03),
+    "white": (1.00, 1.00, 1.00),
+    "pink": (1.00, 0.55, 0.75),
+    "brown": (0.45, 0.25, 0.10),
+    "dark grey": (0.30, 0.30, 0.30),
+    "orange": (0.95, 0.45, 0.05),
+}
+"""Colours no compose-t2i prompt names: the scorer validation's distractor objects."""
+
 PHYSICS_PALETTE: dict[str, tuple[float, float, float]] = {
     "red": (0.90, 0.12, 0.10),
     "green": (0.12, 0.78, 0.15),

@@ -28,6 +28,7 @@ import numpy as np
 
 from cosmos3_eval.sim.render import apply_fast_settings, disable_costly_flags, import_mujoco
 from cosmos3_eval.sim.scenes import t2i
+from cosmos3_eval.sim.scenes.palette import T2I_OFF_PALETTE
 from cosmos3_eval.sim.scenes.qa_physics import render_template_mjcf, simulate, static_poses
 from cosmos3_eval.sim.scenes.qa_spec import COLOURS, MAX_SLOTS, Scene
 
@@ -272,7 +273,9 @@ class _T2ITemplate:
                 m.geom_dataid[g] = self.mesh_ids[view.size]
             else:
                 m.geom_size[g] = self.base_size[g] * scale
-            m.geom_rgba[g] = (*t2i.PALETTE[o.colour], 1.0)
+            # Off-palette colours only appear in the scorer validation's distractors.
+            rgb = t2i.PALETTE.get(o.colour) or T2I_OFF_PALETTE[o.colour]
+            m.geom_rgba[g] = (*rgb, 1.0)
             d.mocap_pos[b] = (o.x, o.y, t2i.REST_HEIGHT[o.shape] * scale)
             d.mocap_quat[b] = (math.cos(o.yaw / 2), 0.0, 0.0, math.sin(o.yaw / 2))
         light = t2i.LIGHTINGS[view.lighting]
