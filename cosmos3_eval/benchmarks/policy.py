@@ -166,6 +166,10 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         """The language instruction given to the policy."""
         return self._env_class().instruction
 
+    def episode_instruction(self, spec: EpisodeSpec) -> str:
+        """The instruction of one episode (multi-task families override this)."""
+        return self.instruction()
+
     def episode(self, index: int, seed: int) -> EpisodeSpec:
         return EpisodeSpec(id=sample_id(self.task_id, index), index=index, seed=seed)
 
@@ -316,12 +320,11 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         self, model: Any, slots: list[_Slot], spec: ActionSpec, ctx: RolloutContext
     ) -> list[np.ndarray | str]:
         """Batched act calls; each item is a validated chunk or an error reason."""
-        instruction = self.instruction()
         requests = [
             ActRequest(
                 episode_id=s.spec.id,
                 observation=s.obs,
-                instruction=instruction,
+                instruction=self.episode_instruction(s.spec),
                 step=s.steps,
                 seed=s.spec.seed,
                 action_spec=spec,

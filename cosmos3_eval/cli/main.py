@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
+from cosmos3_eval.cli import sim_env
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--protocol", required=True, choices=["openai", "vllm-omni", "openpi"])
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=_positive_int, default=8000)
+    sim_env.add_parser(sub)
     return p
 
 
@@ -303,6 +305,7 @@ _COMMANDS = {
     "compare": _cmd_compare,
     "report": _cmd_report,
     "serve": _cmd_serve,
+    "sim-env": sim_env.run,
 }
 
 

@@ -111,11 +111,16 @@ def load_task(suite: str, task_id: int) -> tuple[Any, str, np.ndarray]:
 
 
 class LiberoEnv:
-    """One LIBERO task; each episode starts from an official init state.
+    """Tasks of one LIBERO suite; each episode starts from an official init state.
+
+    Episode ``seed`` ``i`` runs task ``task_ids[(i // episodes_per_task) % len(task_ids)]``
+    from its init state ``i % episodes_per_task``. The simulator is rebuilt only when the task
+    changes (the engine hands out episodes in index order, so mostly once per task).
 
     Args:
         suite: LIBERO suite name (:data:`SUITES`).
-        task_id: Task index within the suite.
+        task_ids: Task indices within the suite (default order, task order 0).
+        episodes_per_task: Init states used per task.
         image_size: Square camera size (the reference client renders 256).
         cameras: Cameras in the observation.
         horizon: Max env steps including warm-up (``None`` = the suite's official limit).
@@ -126,7 +131,8 @@ class LiberoEnv:
     def __init__(
         self,
         suite: str,
-        task_id: int,
+        task_ids: list[int] | tuple[int, ...] = (0,),
+        episodes_per_task: int = 50,
         image_size: int = 256,
         cameras: list[str] | tuple[str, ...] = CAMERAS,
         horizon: int | None = None,
@@ -137,14 +143,28 @@ class LiberoEnv:
             raise ValueError(f"unknown LIBERO suite '{suite}'; known: {', '.join(SUITES)}")
         if render not in ("fast", "reference"):
             raise ValueError(f"render must be 'fast' or 'reference', got {render!r}")
-        _, _, offscreen_env = _quiet_imports()
-        self.task, bddl, self.init_states = load_task(suite, task_id)
-        self.instruction = str(self.task.language)
+        self.suite = suite
+        self.task_ids = [int(t) for t in task_ids]
+        self.episodes_per_task = int(episodes_per_task)
         self.image_size = int(image_size)
         self.cameras = tuple(cameras)
         self.horizon = int(horizon if horizon is not None else SUITES[suite])
         self.warmup_steps = int(warmup_steps)
         self.render_mode = render
+        self.env: Any = None
+        self.task_id: int | None = None
+        self._t = 0
+        self._obs: dict[str, Any] = {}
+        self._expert: PickPlaceExpert | None = None
+        self._load(self.task_ids[0])  # fail at construction, not at the first episode
+
+    def _load(self, task_id: int) -> None:
+        if self.task_id == task_id:
+            return
+        self.close()
+        _, _, offscreen_env = _quiet_imports()
+        self.task, bddl, self.init_states = load_task(self.suite, task_id)
+        self.instruction = str(self.task.language)
         # No camera observables: LIBERO would render every camera on every step. We render
         # through the same sim.render call (so the bytes are the same) only when asked.
         self.env = offscreen_env(
@@ -155,17 +175,17 @@ class LiberoEnv:
             hard_reset=False,
         )
         self.env.seed(0)
+        self.task_id = task_id
         self._fast_applied = False
-        self._t = 0
-        self._obs: dict[str, Any] = {}
-        self._expert: PickPlaceExpert | None = None
 
     # ---- episode ------------------------------------------------------------------------
 
     def reset(self, seed: int) -> None:
-        """Start from official init state ``seed mod 50`` and run the warm-up steps."""
+        """Start episode ``seed`` (task and init state, see the class) and run the warm-up."""
+        seed = int(seed)
+        self._load(self.task_ids[(seed // self.episodes_per_task) % len(self.task_ids)])
         self.env.reset()
-        self._obs = self.env.set_init_state(self.init_states[int(seed) % len(self.init_states)])
+        self._obs = self.env.set_init_state(self.init_states[seed % self.episodes_per_task])
         self._t = 0
         self._expert = None
         for _ in range(self.warmup_steps):
@@ -203,7 +223,7 @@ class LiberoEnv:
 
     def close(self) -> None:
         """Free the simulator and its GL context."""
-        env, self.env = self.env, None
+        env, self.env, self.task_id = self.env, None, None
         if env is not None:
             env.close()
 
