@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
 from cosmos3_eval.cli import sim_env
+from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

