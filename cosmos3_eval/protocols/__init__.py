@@ -1,0 +1,1 @@
+"""Wire codecs shared by model adapters (``models/``) and servers (``serve/``)."""
