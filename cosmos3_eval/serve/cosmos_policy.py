@@ -7,9 +7,9 @@ chunk into the Cosmos 10-D convention the server returns (de-normalised, as NVID
 does) and each request back into simulator frames. ``/info`` carries NVIDIA's keys plus the
 full action contract (``action_normalization``, ``rotation``, ``gripper``, ``cameras``,
 ``image_size``) that :class:`~cosmos3_eval.models.cosmos_policy.CosmosPolicyModel` checks.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations``: FastAPI must see the real ``Request`` type.
+"""
 
 import threading
 from typing import Any
