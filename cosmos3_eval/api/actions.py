@@ -62,10 +62,25 @@ COSMOS_10D = ActionSpec(
 )
 """Cosmos-style 10-D single-arm pose delta: translation (m), 6-D rotation, gripper in [0, 1]."""
 
+LIBERO_OSC_7D = ActionSpec(
+    kind="libero_osc_pose_delta",
+    dim=7,
+    names=("dx", "dy", "dz", "ax", "ay", "az", "gripper"),
+    units=("0.05 m", "0.05 m", "0.05 m", "0.5 rad", "0.5 rad", "0.5 rad", "1"),
+    low=-1.0,
+    high=1.0,
+    gripper="-1 open, +1 close",
+    rotation="axis_angle",
+    control_hz=20.0,
+    chunk_size=1,
+    image_orientation="rot180",
+)
+"""LIBERO (robosuite 1.4 OSC_POSE, world-frame deltas); camera frames come rotated by 180 deg."""
 
 CONVENTIONS: dict[str, ActionSpec] = {
     "robosuite_osc_7d": ROBOSUITE_OSC_7D,
     "cosmos_10d": COSMOS_10D,
+    "libero_osc_7d": LIBERO_OSC_7D,
 }
 """Named action conventions a model can declare (``--model-args convention=...``)."""
 
@@ -143,17 +158,17 @@ def axis_angle_to_matrix(axis_angle: np.ndarray) -> np.ndarray:
     return eye + s * kmat + (1.0 - c) * (kmat @ kmat)
 
 
-def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
-    """Axis-angle vectors (angle in [0, pi]) from rotation matrices.
+def matrix_to_quat(matrix: np.ndarray) -> np.ndarray:
+    """Unit quaternions ``(w, x, y, z)`` with ``w >= 0`` from rotation matrices.
 
-    Goes through the unit quaternion (Shepperd's method: pick the largest of w, x, y, z to
-    divide by), which stays accurate near 0 and near pi where the trace formula does not.
+    Shepperd's method: divide by the largest of w, x, y, z, which stays accurate near 0 and
+    near pi where the trace formula does not.
 
     Args:
         matrix: ``(..., 3, 3)`` rotation matrices.
 
     Returns:
-        ``(..., 3)`` axis times angle.
+        ``(..., 4)`` quaternions, scalar first.
     """
     m = np.asarray(matrix, dtype=np.float64)
     batch = m.shape[:-2]
@@ -195,7 +210,44 @@ def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
                 (rr[1, 2] + rr[2, 1]) / s,
                 s / 4,
             ]
-    q[q[:, 0] < 0] *= -1.0  # w >= 0 gives the angle in [0, pi]
+    q[q[:, 0] < 0] *= -1.0  # w >= 0: one of the two equivalent quaternions
+    return q.reshape(batch + (4,))
+
+
+def quat_to_matrix(quat: np.ndarray) -> np.ndarray:
+    """Rotation matrices from quaternions ``(w, x, y, z)`` (normalised first).
+
+    Args:
+        quat: ``(..., 4)``, scalar first.
+
+    Returns:
+        ``(..., 3, 3)``.
+    """
+    q = np.asarray(quat, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        -2,
+    )
+
+
+def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
+    """Axis-angle vectors (angle in [0, pi]) from rotation matrices (via :func:`matrix_to_quat`).
+
+    Args:
+        matrix: ``(..., 3, 3)`` rotation matrices.
+
+    Returns:
+        ``(..., 3)`` axis times angle.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    batch = m.shape[:-2]
+    q = matrix_to_quat(m).reshape(-1, 4)
     v = q[:, 1:]
     norm = np.linalg.norm(v, axis=1)
     angle = 2.0 * np.arctan2(norm, q[:, 0])

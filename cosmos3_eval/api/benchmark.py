@@ -200,6 +200,10 @@ class ClosedLoopBenchmark(Benchmark):
         """The language instruction given to the policy."""
         raise NotImplementedError
 
+    def episode_instruction(self, spec: EpisodeSpec) -> str:
+        """The instruction of one episode (multi-task families such as LIBERO override this)."""
+        return self.instruction()
+
     def env_pool(self, n_workers: int) -> Any:
         """``n_workers`` env worker processes (a :class:`cosmos3_eval.sim.vector.WorkerPool`).
 

@@ -100,6 +100,7 @@ MODELS = Registry(
         "torch": "cosmos3_eval.models.torch_model:TorchModel",
         "hf": "cosmos3_eval.models.hf_model:HFModel",
         "zero": "cosmos3_eval.models.policy_baselines:ZeroModel",
+        "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
     },
 )
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""
@@ -115,6 +116,7 @@ BENCHMARK_TYPES = Registry(
         "robosuite": "cosmos3_eval.benchmarks.policy:RobosuitePolicy",
         "gym-mujoco": "cosmos3_eval.benchmarks.policy:GymMujocoPolicy",
         "push-block": "cosmos3_eval.benchmarks.policy:PushBlockPolicy",
+        "libero": "cosmos3_eval.benchmarks.libero:LiberoPolicy",
     },
 )
 """Benchmark classes, referenced by the ``type:`` key of task files in ``tasks/``."""

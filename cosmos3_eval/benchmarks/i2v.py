@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import field_validator, model_validator
 
-from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
+from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.media import write_gif
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
@@ -34,6 +34,8 @@ from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
 from cosmos3_eval.benchmarks import video_v2 as v2
 from cosmos3_eval.errors import ModelOutputError
+from cosmos3_eval.scorers import motion as mo
+from cosmos3_eval.scorers import physics_iq as piq
 from cosmos3_eval.scorers import video as vm
 from cosmos3_eval.sim.render import render_provenance
 from cosmos3_eval.sim.scenes.physics import (
@@ -182,8 +184,6 @@ def video_provenance(scoring: str) -> dict[str, Any]:
     """The scorer constants that can move a score, for the manifest."""
     if scoring == "v1":
         return {"motion_threshold": vm.MOTION_THRESHOLD}
-    from cosmos3_eval.scorers import motion as mo
-    from cosmos3_eval.scorers import physics_iq as piq
 
     return {
         "scoring": "v2",
@@ -245,7 +245,6 @@ class PhysicsI2V(StaticBenchmark):
     def corpus_metrics(self, records: list[dict[str, Any]]) -> dict[str, MetricValue]:
         if self.config.scoring == "v1":
             return {}
-        from cosmos3_eval.api.benchmark import derive_seed
 
         return v2.physics_iq_corpus(records, seed=derive_seed(self.task_id, -2, 0))
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from cosmos3_eval.cli import compare, leaderboard, report, run, serve
+from cosmos3_eval.cli import compare, leaderboard, report, run, serve, sim_env
 from cosmos3_eval.cli import list as list_
 from cosmos3_eval.cli.common import EXIT_FAILED, EXIT_USAGE
 from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "compare": compare,
     "report": report,
     "serve": serve,
+    "sim-env": sim_env,
 }
 """Subcommand name -> its module (``add_parser(sub)`` and ``command(args) -> exit code``)."""
 

@@ -89,7 +89,6 @@ class _Rollout:
         self.model = model
         self.ctx = ctx
         self.spec = bench.action_spec()
-        self.instruction = bench.instruction()
         # Never render a frame nobody reads: models declare `reads_images = False` to opt out.
         self.reads_images = bool(getattr(model, "reads_images", True))
         self.expert_len = max(1, self.spec.chunk_size) if ctx.privileged else 0
@@ -189,7 +188,7 @@ class _Rollout:
             ActRequest(
                 episode_id=s.spec.id,
                 observation=s.obs,
-                instruction=self.instruction,
+                instruction=self.bench.episode_instruction(s.spec),
                 step=s.steps,
                 seed=s.spec.seed,
                 action_spec=self.spec,

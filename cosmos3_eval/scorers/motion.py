@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cosmos3_eval.scorers.physics_iq import import_cv2
+
 FLOW_PARAMS = {
     "pyr_scale": 0.5,
     "levels": 3,
@@ -55,8 +57,6 @@ MIN_CEILING = 0.25
 
 def flows(video: np.ndarray) -> np.ndarray:
     """Flows ``(T-1, H, W, 2)`` float32 between consecutive frames of a uint8 RGB video."""
-    from cosmos3_eval.scorers.physics_iq import import_cv2
-
     cv2 = import_cv2()
     grey = [cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (5, 5), 0) for f in video]
     out = np.zeros((len(video) - 1, *video.shape[1:3], 2), np.float32)

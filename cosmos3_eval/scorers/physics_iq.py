@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cosmos3_eval.errors import UserError
+
 MASK_THRESHOLD = 10
 """Grey-level difference to the running background above which a pixel moves (reference)."""
 
@@ -54,8 +56,6 @@ def import_cv2():
     try:
         import cv2
     except ModuleNotFoundError as exc:
-        from cosmos3_eval.errors import UserError
-
         raise UserError(
             "video scoring needs OpenCV: pip install opencv-python-headless "
             "(robosuite's opencv-python also works)"

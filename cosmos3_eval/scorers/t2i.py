@@ -29,7 +29,7 @@ import numpy as np
 
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.scorers.colour import nearest_hue_labels
-from cosmos3_eval.scorers.t2i_segment import ForegroundSettings
+from cosmos3_eval.scorers.t2i_segment import ForegroundSettings, foreground_pass
 from cosmos3_eval.sim.scenes.palette import T2I_PALETTE
 from cosmos3_eval.sim.scenes.t2i import (
     Group,
@@ -294,8 +294,6 @@ class T2IScorer:
         found, masks = self._palette_objects(labels)
         problem = None
         if self.foreground is not None:
-            from cosmos3_eval.scorers.t2i_segment import foreground_pass
-
             fg = foreground_pass(img, labels, masks, self.foreground)
             problem = fg.problem
             for mask, hue in fg.others:

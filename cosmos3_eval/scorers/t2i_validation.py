@@ -12,6 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from cosmos3_eval.scorers.t2i import T2IScorer
+from cosmos3_eval.sim.scenes.render import SceneRenderer
+from cosmos3_eval.sim.scenes.t2i import (
+    PERTURBATIONS,
+    SKILLS,
+    applicable_perturbations,
+    generate_spec,
+    perturb,
+    variants,
+)
+from cosmos3_eval.sim.scenes.t2i_adversarial import (
+    ADVERSARIAL,
+    STYLES,
+    adversarial_image,
+    adversarial_spec,
+    style_variant,
+)
 
 
 @dataclass(frozen=True)
@@ -78,15 +94,6 @@ def validate_scorer(
     Returns:
         Skill -> counts (failures keep up to 5 example reasons).
     """
-    from cosmos3_eval.sim.scenes.render import SceneRenderer
-    from cosmos3_eval.sim.scenes.t2i import (
-        SKILLS,
-        applicable_perturbations,
-        generate_spec,
-        perturb,
-        variants,
-    )
-
     own = renderer is None
     renderer = renderer or SceneRenderer(scorer.width, scorer.height)
     out: dict[str, SkillValidation] = {}
@@ -135,23 +142,6 @@ def validate_classes(
     Returns:
         Class name -> counts, accept classes first.
     """
-    from cosmos3_eval.sim.scenes.render import SceneRenderer
-    from cosmos3_eval.sim.scenes.t2i import (
-        PERTURBATIONS,
-        SKILLS,
-        applicable_perturbations,
-        generate_spec,
-        perturb,
-        variants,
-    )
-    from cosmos3_eval.sim.scenes.t2i_adversarial import (
-        ADVERSARIAL,
-        STYLES,
-        adversarial_image,
-        adversarial_spec,
-        style_variant,
-    )
-
     names = [("true_render", True), *((s, True) for s in STYLES)]
     names += [(k, False) for k in (*PERTURBATIONS, *ADVERSARIAL)]
     counts = {n: [0, 0, []] for n, _ in names}

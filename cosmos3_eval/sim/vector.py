@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from cosmos3_eval.sim.isolated import start_foreign_worker
 from cosmos3_eval.sim.render import single_threaded_gl
 
 _CTX = mp.get_context("spawn")
@@ -37,6 +38,8 @@ class EnvSpec:
 
     kind: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    python: str | None = None
+    """Run the worker under this interpreter (an isolated sim venv, :mod:`.isolated`)."""
 
 
 class WorkerTimeout(Exception):
@@ -117,6 +120,15 @@ def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
         env = make_env(kind, json.loads(kwargs_json))
     except Exception as exc:  # noqa: BLE001 - reported on every command
         build_error = f"env construction failed: {type(exc).__name__}: {exc}"
+    serve_env(conn, env, build_error)
+
+
+def serve_env(conn: Any, env: Any, build_error: str | None = None) -> None:
+    """Answer commands for ``env`` until ``close`` (also run by isolated-venv workers).
+
+    Needs only the standard library and numpy, so a worker under another interpreter loads
+    this file by path (:mod:`cosmos3_eval.sim.isolated_worker`) and serves the same protocol.
+    """
     while True:
         try:
             cmd = recv_msg(conn)
@@ -200,6 +212,9 @@ class EnvWorker:
         recv_msg(self.conn)
 
     def _start(self) -> None:
+        if self.spec.python:
+            self.proc, self.conn = start_foreign_worker(self.spec)
+            return
         parent, child = _CTX.Pipe()
         self.proc = _CTX.Process(
             target=_worker_main,
