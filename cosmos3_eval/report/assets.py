@@ -59,7 +59,7 @@ table.lb td{padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:
 table.lb tbody tr:last-child td{border-bottom:0}
 table.lb tbody tr:hover td{background:#f8fafd}
 td.num{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.model{min-width:130px;max-width:260px;overflow-wrap:anywhere;font-weight:600}
+td.model{min-width:160px;max-width:260px;overflow-wrap:anywhere;font-weight:600}
 td.ids{min-width:160px;max-width:340px;overflow-wrap:anywhere;font-size:11px;color:var(--muted)}
 .ci{color:var(--muted);font-size:11px;margin-left:3px}
 .rank{display:inline-block;min-width:24px;text-align:center;border-radius:99px;
@@ -78,7 +78,7 @@ figcaption{margin-top:4px}
 .cmp{padding:10px 0 14px;border-top:1px solid var(--line)}
 .cmp:first-of-type{border-top:0}
 .cmp-head{font-size:13px;margin:0 0 8px;overflow-wrap:anywhere}
-.cells{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,150px),1fr));gap:10px}
+.cells{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,190px),1fr));gap:10px}
 .cells.wide{grid-template-columns:repeat(auto-fill,minmax(min(100%,280px),1fr))}
 .cell{border:1px solid var(--line);border-top-width:3px;border-radius:8px;padding:7px;
 font-size:12px;overflow-wrap:anywhere;min-width:0;background:#fff}
@@ -99,7 +99,9 @@ footer{max-width:1360px;margin:0 auto;padding:0 20px 24px;color:var(--muted);fon
 @media (max-width:640px){
  .top .in{padding:8px 12px}.toolbar input{width:100%}.toolbar{width:100%}
  .toolbar label{flex:1 1 40%}.toolbar select{max-width:none;width:100%}
- main{padding:12px}.card>summary{padding:10px 12px}.card>.body{padding:0 12px 12px}
+ main{padding:12px}.cells{grid-template-columns:repeat(auto-fill,minmax(140px,1fr))}
+ .cells.wide{grid-template-columns:1fr}
+ .card>summary{padding:10px 12px}.card>.body{padding:0 12px 12px}
 }
 """
 

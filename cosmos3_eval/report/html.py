@@ -276,9 +276,9 @@ def write_leaderboard_html(
         [(t, task_display(t, schema)) for t in tasks], [(r["model"], r["model"]) for r in rows]
     )
     body = section(
-        "leaderboard", "Leaderboard", f'<p class="note">{esc(TABLE_NOTE)}</p>'
+        "board", "Leaderboard", f'<p class="note">{esc(TABLE_NOTE)}</p>'
         + leaderboard_table(rows, schema)
-    ) + section("provenance", "Runs", provenance_table(rows), open_=False)  # fmt: skip
+    ) + section("runs", "Runs", provenance_table(rows), open_=False)  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
     path.write_text(page(schema.title, body, bar), encoding="utf-8")

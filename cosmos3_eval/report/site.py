@@ -220,7 +220,7 @@ def write_report(
         [(r["model"], models.display.get(r["model"], r["model"])) for r in rows],
     )
     sections = [
-        ("leaderboard", "Leaderboard", f'<p class="note">{esc(TABLE_NOTE)}</p>'
+        ("board", "Leaderboard", f'<p class="note">{esc(TABLE_NOTE)}</p>'
          + leaderboard_table(rows, schema, models.display, models.subtitle, models.colours),
          True, f"{len(rows)} models · {len(tasks)} tasks"),
     ]  # fmt: skip
@@ -243,7 +243,7 @@ def write_report(
                                                 rank.get(r.label, len(rank)), r.label))
     )  # fmt: skip
     sections.append(("samples", "Samples by run", galleries, False, f"{len(runs)} runs"))
-    sections.append(("provenance", "Runs and provenance", provenance_table(rows, models.display),
+    sections.append(("runs", "Runs and provenance", provenance_table(rows, models.display),
                      False, "revision, commit, date, run ids"))  # fmt: skip
     toc = '<nav class="toc">' + "".join(
         f'<a href="#{ident}">{esc(title)}</a>' for ident, title, *_ in sections

@@ -170,7 +170,7 @@ def test_write_report_from_real_runs(toy_task, tmp_path):
     _toy_runs(toy_task, results)
     index = write_report([results], tmp_path / "site")
     page = index.read_text()
-    board = page[page.index('id="leaderboard"') : page.index('id="charts"')]
+    board = page[page.index('id="board"') : page.index('id="charts"')]
     assert len(re.findall(r"<tr data-model=", board)) == 3
     sweep = list((tmp_path / "site" / "plots").glob("sweep-toy-qa-v1-*.png"))
     family = list((tmp_path / "site" / "plots").glob("family-*.png"))
