@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cosmos3_eval.report.colours import PALETTE
 from cosmos3_eval.report.sweep import Sweep
 
 
@@ -20,6 +21,16 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _style(ax: Any) -> None:
+    """A light, uncluttered axes: no top / right spines, a faint grid behind the data."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#9aa3ad")
+    ax.tick_params(colors="#3b4450", labelsize=8)
+    ax.set_axisbelow(True)
 
 
 def plain(text: str) -> str:
@@ -35,11 +46,19 @@ def legend_label(text: str) -> str:
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: a model's main metric on a task, with its 95 % CI (already scaled)."""
+    """One bar: a model's main metric on a task, with its 95 % CI (already scaled).
+
+    Attributes:
+        model: Legend label.
+        value: Bar height.
+        ci95: (low, high), or ``None``.
+        colour: The model's colour from the report's colour map (palette order if ``None``).
+    """
 
     model: str
     value: float
     ci95: tuple[float, float] | None
+    colour: str | None = None
 
 
 def bar_chart(
@@ -58,10 +77,10 @@ def bar_chart(
     """
     plt = _pyplot()
     models = sorted({b.model for bars in groups.values() for b in bars})
-    colours = plt.get_cmap("tab10")
+    colour_of = {b.model: b.colour for bars in groups.values() for b in bars if b.colour}
     width = 0.8 / max(1, len(models))
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 + 1.1 * len(groups) * max(1, len(models)) * 0.5),
-                                    3.2))  # fmt: skip
+    # A fixed size: the site lays charts out in a grid, so every card has the same shape.
+    fig, ax = plt.subplots(figsize=(max(5.6, 1.6 + 0.25 * len(groups) * len(models)), 3.0))
     for j, model in enumerate(models):
         xs, ys, lo, hi = [], [], [], []
         for i, bars in enumerate(groups.values()):
@@ -75,22 +94,30 @@ def bar_chart(
                 # but clamp so a rounding quirk cannot make matplotlib reject a negative length.
                 lo.append(max(0.0, b.value - ci[0]))
                 hi.append(max(0.0, ci[1] - b.value))
-        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=legend_label(model),
-               color=colours(j % 10))  # fmt: skip
+        colour = colour_of.get(model) or PALETTE[j % len(PALETTE)]
+        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=legend_label(model), color=colour,
+               error_kw={"elinewidth": 1, "ecolor": "#2b2f36"})  # fmt: skip
+    _style(ax)
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([plain(g) for g in groups], fontsize=8)
-    ax.set_ylabel(plain(ylabel))
-    ax.set_title(plain(title), fontsize=10)
-    ax.grid(axis="y", alpha=0.3)
+    ax.set_xticklabels([plain(g) for g in groups], fontsize=9)
+    ax.set_ylabel(plain(ylabel), fontsize=8, color="#3b4450")
+    ax.set_title(plain(title), fontsize=10, loc="left", color="#1c2128")
+    ax.grid(axis="y", color="#e3e7ec")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
-def sweep_chart(sweeps: list[Sweep], title: str, scale: float, path: Path) -> Path:
+def sweep_chart(
+    sweeps: list[Sweep],
+    title: str,
+    scale: float,
+    path: Path,
+    colours: dict[str, str] | None = None,
+) -> Path:
     """Main metric against training step, one line per series, with 95 % CI bands.
 
     Args:
@@ -98,17 +125,18 @@ def sweep_chart(sweeps: list[Sweep], title: str, scale: float, path: Path) -> Pa
         title: Figure title.
         scale: Display scale of the metric (e.g. 100 for percent).
         path: PNG to write.
+        colours: Series -> colour from the report's colour map (palette order if absent).
 
     Returns:
         ``path``.
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.0, 3.2))
-    colours = plt.get_cmap("tab10")
+    colours = colours or {}
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
     for j, sw in enumerate(sweeps):
         steps = [p.step for p in sw.points]
         vals = [p.value * scale for p in sw.points]
-        colour = colours(j % 10)
+        colour = colours.get(sw.series) or PALETTE[j % len(PALETTE)]
         ax.plot(steps, vals, marker="o", color=colour, label=legend_label(sw.series))
         if all(p.ci95 is not None for p in sw.points):
             ax.fill_between(
@@ -119,13 +147,14 @@ def sweep_chart(sweeps: list[Sweep], title: str, scale: float, path: Path) -> Pa
                 alpha=0.2,
                 linewidth=0,
             )
-    ax.set_xlabel("training step")
-    ax.set_ylabel(plain(sweeps[0].metric))
-    ax.set_title(plain(title), fontsize=10)
-    ax.grid(alpha=0.3)
+    _style(ax)
+    ax.set_xlabel("training step", fontsize=8, color="#3b4450")
+    ax.set_ylabel(plain(sweeps[0].metric), fontsize=8, color="#3b4450")
+    ax.set_title(plain(title), fontsize=10, loc="left", color="#1c2128")
+    ax.grid(color="#e3e7ec")
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

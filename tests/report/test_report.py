@@ -10,9 +10,10 @@ import pytest
 from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.errors import DataError
 from cosmos3_eval.report import parse_step, write_leaderboard_html, write_report
-from cosmos3_eval.report.html import esc, leaderboard_table
-from cosmos3_eval.report.plots import legend_label
-from cosmos3_eval.report.site import card, copy_artifact
+from cosmos3_eval.report.colours import PALETTE, colour_map
+from cosmos3_eval.report.html import esc, leaderboard_table, metric_cell
+from cosmos3_eval.report.plots import Bar, bar_chart, legend_label
+from cosmos3_eval.report.samples import card, copy_artifact, gallery, side_by_side
 from cosmos3_eval.report.sweep import find_sweeps, run_step, series_name
 from cosmos3_eval.results.leaderboard import VerifiedRun, build_leaderboard, load_schema
 
@@ -169,7 +170,8 @@ def test_write_report_from_real_runs(toy_task, tmp_path):
     _toy_runs(toy_task, results)
     index = write_report([results], tmp_path / "site")
     page = index.read_text()
-    assert len(re.findall(r"<tr data-model=", page)) == 3
+    board = page[page.index('id="board"') : page.index('id="charts"')]
+    assert len(re.findall(r"<tr data-model=", board)) == 3
     sweep = list((tmp_path / "site" / "plots").glob("sweep-toy-qa-v1-*.png"))
     family = list((tmp_path / "site" / "plots").glob("family-*.png"))
     assert len(sweep) == 1 and family
@@ -178,9 +180,15 @@ def test_write_report_from_real_runs(toy_task, tmp_path):
     # Self-contained: no URL leaves the site.
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert page.count("<script") == 1
-    # One gallery per run, each card with truth and model answer.
-    assert page.count('<section class="gallery"') == 3
-    assert page.count('class="truth"') == 3 * 12
+    # One (collapsed) gallery per run, each card with truth and model answer; the side-by-side
+    # view shows 3 shared samples, each with its truth once and one cell per model.
+    assert page.count('<details class="gallery') == 3
+    assert page.count('class="truth"') == 3 * 12 + 3
+    compare = page[page.index('id="compare"') : page.index('id="samples"')]
+    assert compare.count('class="cmp"') == 3 and compare.count('<div class="cell"') == 9
+    # One colour per model: the table swatch, the legend and the side-by-side cells agree.
+    for colour in colour_map(["oracle", "toy@step_10", "toy@step_20"]).values():
+        assert page.count(f"background:{colour}") >= 1 + 1 + 3 + 1  # table, legend, cmp, gallery
 
 
 def test_report_and_leaderboard_refuse_a_tampered_run(toy_task, tmp_path):
@@ -199,8 +207,6 @@ def test_report_and_leaderboard_refuse_a_tampered_run(toy_task, tmp_path):
 
 def test_gallery_shows_episode_videos_and_images(tmp_path):
     import json
-
-    from cosmos3_eval.report.site import gallery
 
     run = tmp_path / "results" / "pol__lift-v1"
     (run / "artifacts").mkdir(parents=True)
@@ -228,3 +234,74 @@ def test_gallery_shows_episode_videos_and_images(tmp_path):
     assert 'class="ok">pass' in out and "error: boom" in out
     copied = sorted(p.name for p in (site / "media").rglob("*") if p.is_file())
     assert copied == ["ep0.mp4", "s1.gif"]
+
+
+def test_colour_map_is_stable_and_distinct():
+    keys = [f"m{i}" for i in range(25)]
+    first = colour_map(reversed(keys))
+    assert first == colour_map(keys + keys)  # same keys, same colours, whatever the order
+    assert len(set(first.values())) == 25
+    assert first["m0"] == PALETTE[0]
+
+
+def test_metric_cell_is_compact():
+    sym = metric_cell({"value": 0.724, "ci95": [0.693, 0.755], "n": 200}, 100, "t-v1")
+    assert ">72.4<" in sym and '<span class="ci">±3.1</span>' in sym and "n = 200" in sym
+    asym = metric_cell({"value": 1.0, "ci95": [0.51, 1.0], "n": 4}, 100)
+    assert '<span class="ci">[51–100]</span>' in asym
+    assert "–" in metric_cell(None, 100) and "data-v" not in metric_cell(None, 100)
+
+
+def test_bar_chart_draws_each_model_in_its_colour(tmp_path):
+    from PIL import Image
+
+    colours = {"a": "#e15759", "b": "#59a14f"}
+    bars = [Bar(m, v, None, colours[m]) for m, v in (("a", 0.9), ("b", 0.5))]
+    path = bar_chart({"task": bars}, "t", "y", tmp_path / "c.png")
+    pixels = set(Image.open(path).convert("RGB").getdata())
+    for hexa in colours.values():
+        assert tuple(int(hexa[i : i + 2], 16) for i in (1, 3, 5)) in pixels
+
+
+def _fake_run(root, label, recs, capability="answer", seed_shift=0):
+    import json
+
+    run = root / f"{label}__t-v1"
+    (run / "artifacts").mkdir(parents=True)
+    for r in recs:
+        if r.get("artifact"):
+            (run / "artifacts" / r["artifact"]).write_bytes(b"GIF89a")
+    lines = [json.dumps({**r, "seed": r["seed"] + seed_shift}) + "\n" for r in recs]
+    (run / "samples.jsonl").write_text("".join(lines))
+    return VerifiedRun(
+        run,
+        {"task": {"id": "t-v1", "capability": capability}, "model": {"name": label},
+         "run_id": label, "label": label},
+        {"main_metric": "accuracy", "n_samples": len(recs), "n_errors": 0,
+         "metrics": {"accuracy": {"value": 0.5, "n": len(recs)}}},
+    )  # fmt: skip
+
+
+def test_side_by_side_pairs_same_id_and_seed_and_escapes(tmp_path):
+    recs = [
+        {"id": f"t-v1/{i}", "index": i, "seed": i, "artifact": f"{i}.gif", "error": None,
+         "data": {"question": HOSTILE, "answer": "A"}, "output": {"text": HOSTILE},
+         "scores": {"accuracy": 1.0}}
+        for i in range(5)
+    ]  # fmt: skip
+    runs = [
+        _fake_run(tmp_path / "r", HOSTILE, recs, "generate_videos"),
+        _fake_run(tmp_path / "r", "b", recs, "generate_videos"),
+        _fake_run(tmp_path / "r", "other-seed", recs, "generate_videos", seed_shift=100),
+    ]
+    colours = colour_map([r.label for r in runs])
+    out = side_by_side("t-v1", runs, tmp_path / "site", load_schema(),
+                       labels={}, colours=colours, per_task=2)  # fmt: skip
+    assert "<script" not in out and esc(HOSTILE) in out
+    assert out.count('class="cmp"') == 2 and out.count('<div class="cell"') == 4
+    assert 'data-model="other-seed"' not in out  # another base seed: not the same sample
+    # I2V GIFs are truth | generated pairs: every one is labelled.
+    assert out.count("<span>truth</span><span>generated</span>") == 4
+    assert f"border-top-color:{colours['b']}" in out
+    assert side_by_side("t-v1", runs[:1], tmp_path / "site", load_schema(),
+                        labels={}, colours=colours) == ""  # fmt: skip
