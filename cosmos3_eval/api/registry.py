@@ -81,6 +81,7 @@ MODELS = Registry(
     {
         "random": "cosmos3_eval.models.baselines:RandomModel",
         "oracle": "cosmos3_eval.models.baselines:OracleModel",
+        "blind": "cosmos3_eval.models.blind:BlindModel",
         "blank": "cosmos3_eval.models.image_baselines:BlankModel",
         "fixed-scene": "cosmos3_eval.models.image_baselines:FixedSceneModel",
         "static": "cosmos3_eval.models.video_baselines:StaticVideoModel",

@@ -28,6 +28,7 @@ from cosmos3_eval.scorers.answers import extract_choice, extract_number, format_
 from cosmos3_eval.sim.render import render_provenance
 from cosmos3_eval.sim.scenes import qa_spec as qa_scenes
 from cosmos3_eval.sim.scenes.qa_questions import generate
+from cosmos3_eval.sim.scenes.qa_questions_v2 import generate_v2
 from cosmos3_eval.sim.scenes.render import SceneRenderer
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -125,6 +126,9 @@ class PhysQAConfig(StrictConfig):
         question_types: Question types to draw from (default: all).
         cache_size: Generated questions kept in memory (no pixels), so ``request`` need not
             re-run the rejection sampling ``sample`` did.
+        generator: Question generator version: 1 (``physqa-sim-v1``, whose answers leak through
+            language priors) or 2 (answers fixed before the scene, balanced per type, no
+            option impossible; see :mod:`cosmos3_eval.sim.scenes.qa_questions_v2`).
     """
 
     width: int = Field(224, ge=32, le=1024)
@@ -132,6 +136,7 @@ class PhysQAConfig(StrictConfig):
     video_frames: int = Field(12, ge=8, le=16)
     question_types: tuple[str, ...] = _QUESTION_TYPES
     cache_size: int = Field(256, ge=0, le=100_000)
+    generator: int = Field(1, ge=1, le=2)
 
     @field_validator("question_types")
     @classmethod
@@ -182,7 +187,7 @@ class PhysQASim(_QABenchmark):
         if seed in self._cache:
             self._cache.move_to_end(seed)
             return self._cache[seed]
-        q = generate(seed, self.question_type(seed))
+        q = (generate_v2 if self.cfg.generator == 2 else generate)(seed, self.question_type(seed))
         if self.cfg.cache_size:
             self._cache[seed] = q
             while len(self._cache) > self.cfg.cache_size:

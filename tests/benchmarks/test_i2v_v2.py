@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cosmos3_eval.api.benchmark import derive_seed
-from cosmos3_eval.api.registry import create_model
+from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError
 from cosmos3_eval.scorers.aggregate import aggregate

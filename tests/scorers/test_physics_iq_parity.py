@@ -66,7 +66,7 @@ def synthetic_cases(n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 @pytest.fixture(scope="module")
 def sim_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     from cosmos3_eval.api.benchmark import derive_seed
-    from cosmos3_eval.api.registry import create_model
+    from cosmos3_eval.engine.factory import create_model
     from cosmos3_eval.engine.tasks import load_benchmark
 
     task = "physics-i2v-v2"

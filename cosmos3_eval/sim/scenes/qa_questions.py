@@ -17,6 +17,7 @@ from cosmos3_eval.sim.scenes.qa_layout import (
     extreme_choices,
     multiple_choice,
     pick_colours,
+    random_obj,
     random_objects,
     rolling_vel,
     scatter,
@@ -28,6 +29,7 @@ from cosmos3_eval.sim.scenes.qa_physics import simulate, static_poses
 from cosmos3_eval.sim.scenes.qa_spec import (
     COLOURS,
     DIRECTIONS,
+    PLURAL,
     QUESTION_TYPES,
     SHAPES,
     TABLE_HALF,
@@ -37,7 +39,6 @@ from cosmos3_eval.sim.scenes.qa_spec import (
     SceneRejected,
 )
 
-_PLURAL = {"box": "boxes", "sphere": "spheres", "cylinder": "cylinders", "capsule": "capsules"}
 _MAX_ATTEMPTS = 2000
 
 
@@ -56,7 +57,7 @@ def _q_count(rng: np.random.Generator) -> Question:
     shapes = [shapes[int(i)] for i in rng.permutation(n)]
     scene = static_scene(rng, random_objects(rng, n, shapes))
     truth = sum(o.shape == shape for o in scene.objects)
-    text = f"How many {_PLURAL[shape]} are on the table?"
+    text = f"How many {PLURAL[shape]} are on the table?"
     return Question("count", text, None, None, truth, scene)
 
 
@@ -180,17 +181,26 @@ def _q_moved(rng: np.random.Generator) -> Question:
     return Question("moved", text, choices, ans, None, scene)
 
 
-def _q_direction(rng: np.random.Generator) -> Question:
+def _q_direction(
+    rng: np.random.Generator, target: int | None = None, sphere: str | None = None
+) -> Question:
+    """Direction question; target and colour are drawn unless given (as generator 2 does).
+
+    With ``target`` (an index into DIRECTIONS) given, any other motion is rejected.
+    """
     n = int(rng.integers(2, 5))
-    objs = scatter(
-        rng, random_objects(rng, n, ["sphere"] + ["box"] * (n - 1)), extent=0.2, gap=0.05
-    )
+    if sphere is None:
+        objs = random_objects(rng, n, ["sphere"] + ["box"] * (n - 1))
+    else:
+        colours = [c for c in pick_colours(rng, n) if c != sphere][: n - 1]
+        objs = [random_obj(rng, sphere, "sphere")] + [random_obj(rng, c, "box") for c in colours]
+    objs = scatter(rng, objs, extent=0.2, gap=0.05)
     cam, light = camera_lighting(rng)
     _, right, _, fwd = cam.frame()
     right_h = np.array([right[0], right[1], 0.0]) / np.linalg.norm(right[:2])
     fwd_h = np.array([fwd[0], fwd[1], 0.0]) / np.linalg.norm(fwd[:2])
-    target = int(rng.integers(4))
-    base = (-right_h, right_h, -fwd_h, fwd_h)[target]
+    want = int(rng.integers(4)) if target is None else target
+    base = (-right_h, right_h, -fwd_h, fwd_h)[want]
     jitter = float(rng.uniform(-0.35, 0.35))
     c, s = math.cos(jitter), math.sin(jitter)
     v = float(rng.uniform(0.12, 0.18)) * np.array(
@@ -215,18 +225,21 @@ def _q_direction(rng: np.random.Generator) -> Question:
         truth = 3 if depthwise > 0 else 2
     else:
         raise SceneRejected("diagonal motion")
+    if target is not None and truth != target:
+        raise SceneRejected("direction is not the target")
     perm = [int(i) for i in rng.permutation(4)]
     choices = tuple(DIRECTIONS[i] for i in perm)
     text = f"In which direction did the {objs[0].name} move?"
     return Question("direction", text, choices, perm.index(truth), None, scene)
 
 
-def _q_topple(rng: np.random.Generator) -> Question:
+def _q_topple(rng: np.random.Generator, want: bool | None = None) -> Question:
+    """The outcome is drawn unless ``want`` fixes it (generator 2)."""
     k = int(rng.integers(2, 4))
     colours = pick_colours(rng, k)
     yaw = float(rng.uniform(0, math.pi))
     e = np.array([math.cos(yaw), math.sin(yaw)])
-    want_topple = bool(rng.random() < 0.5)
+    want_topple = bool(rng.random() < 0.5) if want is None else want
     half = [float(rng.uniform(0.028, 0.04)) for _ in range(k)]
     heights = [h * float(rng.uniform(0.7, 1.0)) for h in half]
     offs = [0.0]
@@ -265,10 +278,13 @@ def _q_topple(rng: np.random.Generator) -> Question:
     return Question("topple", "Will this stack of blocks topple over?", choices, ans, None, scene)
 
 
-def _q_collide(rng: np.random.Generator) -> Question:
-    colours = pick_colours(rng, 2)
+def _q_collide(
+    rng: np.random.Generator, want: bool | None = None, colours: tuple[str, str] | None = None
+) -> Question:
+    """The outcome and the colours are drawn unless given (generator 2)."""
+    colours = pick_colours(rng, 2) if colours is None else list(colours)
     r = [float(rng.uniform(0.025, 0.04)) for _ in range(2)]
-    want_hit = bool(rng.random() < 0.5)
+    want_hit = bool(rng.random() < 0.5) if want is None else want
     reach = r[0] + r[1]
     b = reach * float(rng.uniform(0, 0.6)) if want_hit else reach + float(rng.uniform(0.03, 0.07))
     ang = float(rng.uniform(0, 2 * math.pi))
@@ -310,10 +326,12 @@ GENERATORS: dict[str, Callable[[np.random.Generator], Question]] = {
 
 
 def generate(seed: int, qtype: str) -> Question:
-    """Generate the question of type ``qtype`` for ``seed`` (deterministic).
+    """Generate the question of type ``qtype`` for ``seed`` (deterministic; generator 1).
 
     Proposals come from one RNG stream seeded by ``(seed, qtype)``; rejected (ambiguous)
-    proposals just advance the stream, so the accepted one depends on the seed alone.
+    proposals just advance the stream, so the accepted one depends on the seed alone. The
+    target answer is redrawn with each proposal, which lets language priors in: see
+    :mod:`.qa_questions_v2` (generator 2) for questions whose text says nothing of the answer.
     """
     rng = np.random.default_rng([seed, QUESTION_TYPES.index(qtype)])
     gen = GENERATORS[qtype]

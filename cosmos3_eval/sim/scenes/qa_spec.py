@@ -30,6 +30,8 @@ COLOURS = QA_COLOURS
 """Object colours (from :mod:`.palette`), far apart in hue (or, for red / pink, in lightness)."""
 
 SHAPES: tuple[str, ...] = ("box", "sphere", "cylinder", "capsule")
+PLURAL: dict[str, str] = {s: s + ("es" if s == "box" else "s") for s in SHAPES}
+"""Plural of each shape name, as questions print it."""
 
 IMAGE_TYPES: tuple[str, ...] = ("count", "colour", "left_right", "closer", "size")
 VIDEO_TYPES: tuple[str, ...] = ("moved", "direction", "topple", "collide")
