@@ -12,8 +12,8 @@ who already has the simulator installed points a task at that interpreter instea
 
 Env workers for such a simulator are started as ``<python> isolated_worker.py <fd> <spec>``
 with one end of a local socket pair; they serve the very same message protocol as in-process
-workers (:func:`cosmos3_eval.sim.vector.serve_env`), so lockstep batching, chunking with render
-skip, per-episode timeout and restart, video and determinism are the engine's, unchanged.
+workers (:func:`cosmos3_eval.sim.worker_protocol.serve_env`), so lockstep batching, chunking
+with render skip, per-episode timeout and restart, video and determinism are the engine's.
 
 Everything that can move a score is recorded by :func:`describe` (manifest and run
 fingerprint): the interpreter's Python version, every installed package version and a

@@ -2,7 +2,7 @@
 
 Run as a script, never imported: ``<python> isolated_worker.py <fd> <spec-json>``. The venv
 does not contain cosmos3-eval, so this script loads two files of the package by path — the
-worker protocol (:func:`cosmos3_eval.sim.vector.serve_env`, standard library and numpy only)
+worker protocol (:mod:`cosmos3_eval.sim.worker_protocol`, standard library and numpy only)
 and the env module named in the spec — and then serves the same commands as an in-process
 worker over the inherited socket ``fd``.
 """
@@ -33,7 +33,7 @@ def main() -> None:
 
     fd, spec = int(sys.argv[1]), json.loads(sys.argv[2])
     here = os.path.dirname(os.path.abspath(__file__))
-    vector = _load("cosmos3_eval_worker_protocol", os.path.join(here, "vector.py"))
+    protocol = _load("cosmos3_eval_worker_protocol", os.path.join(here, "worker_protocol.py"))
     conn = Connection(fd)
     env, error = None, None
     try:
@@ -45,7 +45,7 @@ def main() -> None:
             f"env construction failed: {type(exc).__name__}: {exc} "
             f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
         )
-    vector.serve_env(conn, env, error)
+    protocol.serve_env(conn, env, error)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ TASK = "robot-predict-v1"
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     # Small and short: robosuite steps at ~100/s here.
-    cfg = RobotPredictConfig(width=48, height=48, num_frames=5)
+    cfg = RobotPredictConfig(width=48, height=48, num_frames=5, scoring="v1")
     b = RobotPredict(TASK, cfg, tmp_path_factory.mktemp("w"))
     yield b
     b.close()

@@ -15,7 +15,7 @@ MODELS = ["oracle", "action-shift", "static", "random"]
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     # Small: robosuite steps at ~100/s here; 8 frames give the arm room to move.
-    cfg = RobotPredictConfig(width=64, height=64, num_frames=8)
+    cfg = RobotPredictConfig(width=64, height=64, num_frames=8, scoring="v1")
     b = RobotPredict(TASK, cfg, tmp_path_factory.mktemp("wb"))
     yield b
     b.close()

@@ -4,7 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from cosmos3_eval.sim.vector import EnvSpec, EnvWorker, WorkerTimeout, recv_msg, send_msg
+from cosmos3_eval.sim.vector import EnvSpec, EnvWorker, WorkerTimeout
+from cosmos3_eval.sim.worker_protocol import recv_msg, send_msg
 
 
 def test_codec_round_trip_without_pickle():
