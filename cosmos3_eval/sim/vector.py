@@ -26,6 +26,7 @@ import numpy as np
 
 from cosmos3_eval.sim.isolated import start_foreign_worker
 from cosmos3_eval.sim.render import single_threaded_gl
+from cosmos3_eval.sim.spawn import main_not_reimported
 
 _CTX = mp.get_context("spawn")
 STARTUP_TIMEOUT_S = 300.0
@@ -221,7 +222,8 @@ class EnvWorker:
             args=(child, self.spec.kind, json.dumps(self.spec.kwargs)),
             daemon=True,
         )
-        self.proc.start()
+        with main_not_reimported():
+            self.proc.start()
         child.close()
         self.conn = parent
 
