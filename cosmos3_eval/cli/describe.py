@@ -81,10 +81,11 @@ def format_task_card(card: TaskCard, width: int) -> str:
         out.append(fit_table(rows, headers, width, right=[card.main_metric, "n"]))
     if m is not None and m.seconds_per_sample is not None:
         where = f" on {card.machine}" if card.machine else ""
-        out.append(
-            f"cost: {m.seconds_per_sample:.3g} s per sample with the '{m.cost_model}' "
-            f"model{where} (harness + simulator; add your model's time)"
+        text = (
+            f"{m.seconds_per_sample:.3g} s per sample with the '{m.cost_model}' model{where} "
+            "(harness + simulator; add your model's time)"
         )
+        out.append(_para("cost", text, width))
     return "\n".join(out)
 
 
