@@ -108,7 +108,9 @@ def test_run_prints_metrics_and_exit_0(toy_task, tmp_path, capsys):
         capsys, "run", "--model", "oracle", "--tasks", toy_task, "--out", str(tmp_path)
     )
     assert code == 0
-    assert "accuracy *" in out and "1.0000" in out
+    # One summary line per task (main metric, CI, n, run dir); every metric only with -v.
+    assert out.startswith("toy-qa-v1  accuracy 1.000 [") and "n=40" in out
+    assert "oracle__toy-qa-v1/" in out and len(out.splitlines()) == 1
 
 
 def test_error_budget_exceeded_exit_1(toy_task, tmp_path, capsys):

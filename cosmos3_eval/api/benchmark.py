@@ -196,6 +196,13 @@ class ClosedLoopBenchmark(Benchmark):
         """Describe episode ``index``."""
         raise NotImplementedError
 
+    def observation_keys(self) -> dict[str, str]:
+        """``Observation`` key (``images[cam]``, ``proprio[name]``) -> shape and meaning.
+
+        The documented contract of what a policy receives; ``describe TASK`` prints it.
+        """
+        return {}
+
     def instruction(self) -> str:
         """The language instruction given to the policy."""
         raise NotImplementedError

@@ -7,7 +7,12 @@ to the dicts below; third parties may call :meth:`Registry.register`.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from cosmos3_eval.errors import ConfigError, UserError, unknown
@@ -44,7 +49,7 @@ class Registry:
         A name that is itself ``"module:attr"`` refers to that object directly, so third-party
         benchmarks and models work without registration (also in worker processes).
         """
-        if name not in self._entries and ":" in name:
+        if name not in self._entries and ":" in name.lstrip(":"):
             return name
         if name not in self._entries:
             raise unknown(self.kind, name, self._entries)
@@ -56,12 +61,32 @@ class Registry:
 
 
 def import_target(target: str) -> Any:
-    """Import ``"pkg.mod:attr"`` (attr may be dotted); errors are user errors."""
-    module_name, _, attr = target.partition(":")
+    """Import ``"pkg.mod:attr"`` or ``"path/to/file.py:attr"`` (attr may be dotted).
+
+    The current directory is on the import path (appended, so it never shadows an installed
+    package), as it is for ``python -m``: a model in ``./my_model.py`` is ``my_model:MyModel``.
+    Errors are one-line user errors.
+    """
+    module_name, _, attr = target.rpartition(":")
     if not module_name or not attr:
-        raise ConfigError(f"expected 'module:attr', got '{target}'")
+        raise ConfigError(f"expected 'module:attr' or 'path/to/file.py:attr', got '{target}'")
+    if module_name.endswith(".py") or "/" in module_name or os.sep in module_name:
+        obj: Any = _import_file(Path(module_name), target)
+    else:
+        obj = _import_module(module_name, target)
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise UserError(f"'{module_name}' has no attribute '{attr}'")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _import_module(module_name: str, target: str) -> Any:
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
     try:
-        obj: Any = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise UserError(f"cannot import module '{module_name}' for '{target}'") from exc
@@ -69,11 +94,35 @@ def import_target(target: str) -> Any:
             f"'{target}' needs the package '{exc.name}', which is not installed "
             "(see the README's optional extras)"
         ) from exc
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise UserError(f"'{module_name}' has no attribute '{attr}'")
-        obj = getattr(obj, part)
-    return obj
+
+
+def _import_file(path: Path, target: str) -> Any:
+    """Import a Python file once, under a name derived from its absolute path."""
+    path = path.resolve()
+    if not path.is_file():
+        raise UserError(f"no such file: {path} (for '{target}')")
+    # The same file always gets the same module name, so worker processes and a second
+    # import agree and classes defined in it compare equal.
+    name = "cosmos3_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UserError(f"cannot import {path} (for '{target}')")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # Its own folder is importable, so the file can import its sibling modules.
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except ModuleNotFoundError as exc:
+        del sys.modules[name]
+        raise UserError(f"{path}: cannot import '{exc.name}' (for '{target}')") from exc
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 MODELS = Registry(

@@ -27,8 +27,9 @@ from pydantic import Field
 from cosmos3_eval.api.actions import LIBERO_OSC_7D
 from cosmos3_eval.api.benchmark import EpisodeSpec, sample_id
 from cosmos3_eval.api.types import ActionSpec
-from cosmos3_eval.benchmarks.policy import PolicyBenchmark, PolicyConfig
+from cosmos3_eval.benchmarks.policy import PolicyBenchmark, PolicyConfig, camera_and_proprio_keys
 from cosmos3_eval.errors import ConfigError
+from cosmos3_eval.sim.envs.libero import CAMERAS, PROPRIO_KEYS
 from cosmos3_eval.sim.isolated import describe, require_python
 from cosmos3_eval.sim.vector import EnvSpec
 
@@ -108,6 +109,14 @@ class LiberoPolicy(PolicyBenchmark):
 
     def instruction(self) -> str:
         return self._tasks()[0]["language"]
+
+    def observation_keys(self) -> dict[str, str]:
+        return camera_and_proprio_keys(
+            self.config.cameras or CAMERAS,
+            self.config.image_size,
+            PROPRIO_KEYS,
+            self.action_spec().image_orientation,
+        )
 
     def episode(self, index: int, seed: int) -> EpisodeSpec:
         task = self._tasks()[(index // self.config.episodes_per_task) % len(self.config.task_ids)]

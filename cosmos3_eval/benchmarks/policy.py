@@ -6,6 +6,7 @@ spec, instruction, episode specs and metrics; :mod:`cosmos3_eval.engine.rollout`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from cosmos3_eval.api.actions import check_action_spec
@@ -21,6 +22,16 @@ from cosmos3_eval.sim.envs.kinds import env_class
 from cosmos3_eval.sim.envs.robosuite import INSTRUCTIONS
 from cosmos3_eval.sim.render import render_provenance
 from cosmos3_eval.sim.vector import EnvSpec, WorkerPool
+
+
+def camera_and_proprio_keys(
+    cameras: Sequence[str], image_size: int, proprio: dict[str, str], orientation: str
+) -> dict[str, str]:
+    """The observation contract of a policy task: its camera images and proprio vectors."""
+    size = f"({image_size}, {image_size}, 3) uint8"
+    out = {f"images[{c!r}]": f"{size}, {orientation}" for c in cameras}
+    out.update({f"proprio[{k!r}]": f"float32 {v}" for k, v in proprio.items()})
+    return out
 
 
 class PolicyConfig(StrictConfig):
@@ -124,6 +135,15 @@ class PolicyBenchmark(ClosedLoopBenchmark):
     def instruction(self) -> str:
         """The language instruction given to the policy."""
         return self._env_class().instruction
+
+    def observation_keys(self) -> dict[str, str]:
+        cls = self._env_class()
+        return camera_and_proprio_keys(
+            self.config.cameras or cls.default_cameras,
+            self.config.image_size,
+            cls.proprio_keys,
+            self.action_spec().image_orientation,
+        )
 
     def episode(self, index: int, seed: int) -> EpisodeSpec:
         return EpisodeSpec(id=sample_id(self.task_id, index), index=index, seed=seed)

@@ -15,3 +15,10 @@ def positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative number, got {value}")
     return value
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """-1 with ``-q``, 0 by default, the number of ``-v`` flags otherwise."""
+    if getattr(args, "quiet", False):
+        return -1
+    return int(getattr(args, "verbose", 0) or 0)

@@ -3,13 +3,13 @@
 import argparse
 import glob
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tabulate import tabulate
-
-from cosmos3_eval.cli.common import EXIT_OK, positive_int
+from cosmos3_eval.cli.common import EXIT_OK, positive_int, verbosity
+from cosmos3_eval.cli.run_output import RunPrinter, footer
 from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.engine.tasks import load_suite, parse_model_args
 from cosmos3_eval.errors import UserError
@@ -19,8 +19,17 @@ from cosmos3_eval.report.sweep import parse_step
 def add_parser(sub: Any) -> None:
     """Add ``run`` and its options to the subcommand parsers ``sub``."""
     r = sub.add_parser("run", help="evaluate a model on tasks or a suite")
-    r.add_argument("--model", required=True, help="registered model name (see 'list models')")
-    r.add_argument("--model-args", default="", help="k=v,k2=v2 passed to the model factory")
+    r.add_argument(
+        "--model",
+        required=True,
+        help="a name from 'list models', module:attr or path/to/file.py:attr "
+        "(a class or factory; the current directory is importable; see docs/models.md)",
+    )
+    r.add_argument(
+        "--model-args",
+        default="",
+        help="k=v,k2=v2, typed by the model's args (see 'describe MODEL')",
+    )
     which = r.add_mutually_exclusive_group(required=True)
     which.add_argument("--tasks", help="comma-separated task ids or task-file paths")
     which.add_argument("--suite", help="suite name (see 'list suites') or path")
@@ -41,45 +50,6 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--executor", choices=["local", "process", "ray"], default="local")
     r.add_argument("--ray-address", help="join a Ray cluster: auto or HOST:PORT")
     r.add_argument("--model-placement", choices=["replicate", "shared"], default="replicate")
-
-
-def _print_metrics(run: Any) -> None:
-    m = run.metrics
-    rows = []
-    main_prefix = m["main_metric"] + "/"
-    hidden = 0
-    for name, v in m["metrics"].items():
-        # Every metric, but breakdowns of the main metric only: the rest is in metrics.json.
-        if "/" in name and not name.startswith(main_prefix):
-            hidden += 1
-            continue
-        if v["value"] is None:
-            rows.append([name, "-", "-", "-", v["n"]])
-            continue
-        ci = v["ci95"]
-        rows.append(
-            [
-                name + (" *" if name == m["main_metric"] else ""),
-                f"{v['value']:.4f}",
-                f"{v['stderr']:.4f}" if v["stderr"] is not None else "-",
-                f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "-",
-                v["n"],
-            ]
-        )
-    print(f"\n{m['task']}  model={m['model']}  n={m['n_samples']}  errors={m['n_errors']}")
-    print(f"run: {run.run_dir}  ({run.n_new} new, {run.seconds:.1f}s)")
-    for note in run.notes:
-        print(f"note: {note}")
-    print(
-        tabulate(
-            rows,
-            headers=["metric", "value", "stderr", "95% CI", "n"],
-            tablefmt="github",
-            disable_numparse=True,
-        )
-    )
-    if hidden:
-        print(f"({hidden} more per-category breakdowns in {run.run_dir / 'metrics.json'})")
 
 
 def command(args: argparse.Namespace) -> int:
@@ -111,18 +81,23 @@ def command(args: argparse.Namespace) -> int:
         workers=args.workers,
         replan_every=args.replan_every,
         episode_timeout_s=args.episode_timeout,
-        progress=not args.no_progress,
+        progress=not args.no_progress and verbosity(args) >= 0,
         label=args.label,
         cache_dir=Path(args.cache) if args.cache else None,
         executor=args.executor,
         ray_address=args.ray_address,
         model_placement=args.model_placement,
     )
+    printer = RunPrinter(verbosity(args))
+    runs = []
     for label, sweep_args in _expand_sweep(args.model, model_args, args.label):
         opts = replace(options, label=label) if label else options
-        runs = evaluate(args.model, sweep_args, tasks, opts, skip_unsupported=bool(args.suite))
-        for run in runs:
-            _print_metrics(run)
+        runs += evaluate(
+            args.model, sweep_args, tasks, opts, skip_unsupported=bool(args.suite), listener=printer
+        )
+    hint = footer(runs, verbosity(args))
+    if hint:
+        print(hint, file=sys.stderr)
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
@@ -28,7 +28,7 @@ from cosmos3_eval.api.model import capabilities, close_model
 from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
-from cosmos3_eval.engine.factory import create_model
+from cosmos3_eval.engine.factory import check_model_contract, create_model
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.tasks import load_benchmark, load_task_file
@@ -293,22 +293,35 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in label)
 
 
+class RunListener(Protocol):
+    """Told as each task of :func:`evaluate` starts and finishes (the CLI prints progress)."""
+
+    def task_started(self, k: int, planned: list[tuple[str, int | None]]) -> None:
+        """Task ``k`` (1-based) of the planned (task, limit) pairs is about to run."""
+
+    def task_finished(self, run: TaskRun) -> None:
+        """A task finished; its metrics are written."""
+
+
 def evaluate(
-    model_name: str,
+    model_name: str | Any,
     model_args: dict[str, Any] | None,
     tasks: list[tuple[str, int | None]],
     options: RunOptions,
     skip_unsupported: bool = False,
+    listener: RunListener | None = None,
 ) -> list[TaskRun]:
-    """Evaluate a registered model on tasks.
+    """Evaluate a model on tasks.
 
     Args:
-        model_name: Registry name (``random``, ``oracle``, ``openai``, ...).
-        model_args: Keyword args for the model factory.
+        model_name: Registry name (``random``, ``openai``, ...), ``module:attr``,
+            ``path/to/file.py:attr``, or a model instance (local executor only).
+        model_args: Keyword args for the model factory (names only).
         tasks: (task id, per-task limit or ``None``) pairs.
         options: Run options.
         skip_unsupported: Skip (with a note) tasks whose capability the model lacks, instead
             of failing (suites mix families).
+        listener: Told as each task starts and finishes.
 
     Returns:
         One :class:`TaskRun` per task run.
@@ -316,7 +329,17 @@ def evaluate(
     # Validate every task name before the (possibly slow) model loads.
     for task_id, _ in tasks:
         load_task_file(task_id)
-    model = create_model(model_name, model_args)
+    if isinstance(model_name, str):
+        model = create_model(model_name, model_args)
+        spec: tuple[str, dict[str, Any]] | None = (model_name, model_args or {})
+    else:
+        model, spec = model_name, None
+        check_model_contract(model, type(model).__name__)
+        if options.executor != "local":
+            raise UserError(
+                f"--executor {options.executor} rebuilds the model in each worker: give the "
+                "model as a name or 'module:attr', not an instance"
+            )
     if options.cache_dir is not None:
         model = CachedModel(model, options.cache_dir)
     if options.label is None:
@@ -329,6 +352,7 @@ def evaluate(
     results = []
     try:
         caps = capabilities(model)
+        planned = []
         for task_id, limit in tasks:
             tf, _ = load_task_file(task_id)
             cls = BENCHMARK_TYPES.load(tf.type)
@@ -338,14 +362,20 @@ def evaluate(
                     file=sys.stderr,
                 )
                 continue
-            results.append(
-                run_task(model, task_id, options, limit, executor, (model_name, model_args or {}))
-            )
+            planned.append((task_id, limit))
+        for k, (task_id, limit) in enumerate(planned, 1):
+            if listener is not None:
+                listener.task_started(k, planned)
+            run = run_task(model, task_id, options, limit, executor, spec)
+            results.append(run)
+            if listener is not None:
+                listener.task_finished(run)
     finally:
         if executor is not None:
             executor.close()
         stats = getattr(model, "stats", None)
         if callable(stats) and results:
             results[-1].notes.append(f"cache: {stats()}")
-        close_model(model)
+        if spec is not None:  # an instance belongs to the caller, who may use it again
+            close_model(model)
     return results

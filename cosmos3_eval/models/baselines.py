@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import (
     ActionChunk,
     ActRequest,
@@ -29,6 +30,7 @@ def request_rng(seed: int, *salt: int) -> np.random.Generator:
     return np.random.default_rng([seed, *salt])
 
 
+@declare_args
 class RandomModel:
     """Chance-level baseline for every capability."""
 
@@ -82,6 +84,7 @@ class RandomModel:
         return out
 
 
+@declare_args
 class OracleModel:
     """Returns the privileged ground truth attached to each request.
 

@@ -29,11 +29,13 @@ from cosmos3_eval.api.actions_cosmos import (
     quantile_denormalize,
 )
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import ActionChunk, ActRequest
 from cosmos3_eval.errors import ActionSpaceMismatch, ModelOutputError, UserError
 from cosmos3_eval.protocols import cosmos_policy as wire
 
 
+@declare_args
 class CosmosPolicyModel:
     """Client of a Cosmos LIBERO policy server.
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from cosmos3_eval.api.media import check_image, check_video
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.torch_model import resolve_device, tree_sha256
@@ -36,6 +37,7 @@ def _to_uint8(x: Any) -> np.ndarray:
     return (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+@declare_args
 class DiffusersModel:
     """Text-to-image or image-to-video from a local pipeline directory.
 

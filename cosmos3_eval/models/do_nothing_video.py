@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import I2VRequest, VideoOutput
 
 
@@ -115,6 +116,7 @@ def ping_pong() -> DoNothingVideoModel:
     return DoNothingVideoModel("ping-pong")
 
 
+@declare_args
 class TwinModel:
     """The perturbed twin rollout (privileged), optionally delayed by ``lag`` frames.
 

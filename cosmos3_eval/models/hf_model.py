@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.torch_model import resolve_device, tree_sha256
 from cosmos3_eval.protocols.openai import render_question
 
 
+@declare_args
 class HFModel:
     """Answers questions with a local transformers image-text-to-text model.
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import ImageOutput, T2IRequest
 from cosmos3_eval.sim.scenes.render import SceneRenderer
 from cosmos3_eval.sim.scenes.t2i import Group, ObjectSpec, Relation, SceneSpec
 
 
+@declare_args
 class BlankModel:
     """Returns a uniform image of one grey level.
 
@@ -39,6 +41,7 @@ class BlankModel:
         ]
 
 
+@declare_args
 class FixedSceneModel:
     """Always renders the same scene: a red cube left of a blue sphere.
 

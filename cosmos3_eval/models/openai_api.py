@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
@@ -44,6 +45,7 @@ def classify_openai_error(exc: BaseException) -> Verdict:
     return Verdict(False)
 
 
+@declare_args
 class OpenAIChatModel:
     """Answers questions through an OpenAI-compatible ``/v1/chat/completions`` endpoint.
 

@@ -29,6 +29,7 @@ import threading
 from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import ActionChunk, ActionSpec, ActRequest
 from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import map_concurrent
@@ -44,6 +45,7 @@ def _split(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split("+") if t.strip()]
 
 
+@declare_args
 class OpenPIModel:
     """Runs episodes' ``act`` requests against an OpenPI WebSocket policy server.
 

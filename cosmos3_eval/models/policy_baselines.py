@@ -11,10 +11,12 @@ import numpy as np
 
 from cosmos3_eval.api.actions import CONVENTIONS
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import ActionChunk, ActRequest
 from cosmos3_eval.errors import unknown
 
 
+@declare_args
 class ZeroModel:
     """Zero action chunks of length ``chunk`` in each request's ``action_spec.dim``.
 

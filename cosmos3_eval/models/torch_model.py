@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmos3_eval.api.model import Capability, ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.registry import import_target
 from cosmos3_eval.errors import ConfigError, UserError
 
@@ -60,6 +61,7 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
+@declare_args
 class TorchModel:
     """Wraps a user ``nn.Module`` loaded from safetensors weights.
 

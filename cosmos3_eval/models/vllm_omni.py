@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import (
@@ -48,6 +49,7 @@ def classify_httpx_error(exc: BaseException) -> Verdict:
     return Verdict(False)
 
 
+@declare_args
 class VllmOmniModel:
     """Generates images and videos over vLLM-Omni's HTTP API.
 

@@ -24,6 +24,7 @@ from typing import Any
 from cosmos3_eval.sim.envs.kinds import make_env
 from cosmos3_eval.sim.isolated import start_foreign_worker
 from cosmos3_eval.sim.render import single_threaded_gl
+from cosmos3_eval.sim.spawn import main_not_reimported
 from cosmos3_eval.sim.worker_protocol import recv_msg, send_msg, serve_env
 
 _CTX = mp.get_context("spawn")
@@ -98,7 +99,8 @@ class EnvWorker:
             args=(child, self.spec.kind, json.dumps(self.spec.kwargs)),
             daemon=True,
         )
-        self.proc.start()
+        with main_not_reimported():
+            self.proc.start()
         child.close()
         self.conn = parent
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from cosmos3_eval.engine.executors.base import Job, ShardResult, run_shard
+from cosmos3_eval.sim.spawn import main_not_reimported
 
 
 class ProcessExecutor:
@@ -24,7 +25,9 @@ class ProcessExecutor:
         """Yield shard results as they complete; in-flight work is bounded (flat memory)."""
         inflight: set[Future[ShardResult]] = set()
         for shard in shards:
-            inflight.add(self._pool.submit(run_shard, job, shard))
+            # The pool spawns its processes inside submit: keep them off the user's __main__.
+            with main_not_reimported():
+                inflight.add(self._pool.submit(run_shard, job, shard))
             if len(inflight) >= 2 * self.workers:
                 done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in done:

@@ -55,6 +55,19 @@ class ReacherEnv(_GymMujocoEnv):
 
     gym_id = "Reacher-v5"
     instruction = "Move the fingertip to the red target."
+    proprio_keys = {
+        "joint_pos": "(2,) shoulder and elbow angles (rad)",
+        "joint_vel": "(2,) joint velocities (rad/s)",
+        "fingertip_pos": "(2,) fingertip x, y (m)",
+        "target_pos": "(2,) target x, y (m)",
+    }
+    proprio_keys = {
+        "joint_pos": "(7,) arm joint angles (rad)",
+        "joint_vel": "(7,) joint velocities (rad/s)",
+        "fingertip_pos": "(3,) fingertip position (m)",
+        "object_pos": "(3,) object position (m)",
+        "goal_pos": "(3,) goal position (m)",
+    }
     default_cameras = ("top",)
     free_cameras = {"top": FreeCamera((0.0, 0.0, 0.0), 0.75, 90.0, -90.0)}
     action_spec = ActionSpec(

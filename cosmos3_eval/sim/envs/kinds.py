@@ -119,6 +119,8 @@ class PolicyEnv(gymnasium.Env):
     instruction: str = ""
     default_cameras: ClassVar[tuple[str, ...]] = ()
     free_cameras: ClassVar[dict[str, FreeCamera]] = {}
+    proprio_keys: ClassVar[dict[str, str]] = {}
+    """``Observation.proprio`` name -> shape and meaning (``describe TASK`` prints it)."""
 
     def __init__(self, horizon: int, image_size: int = 128, cameras=None, camera_obs=False):
         self.horizon = int(horizon)

@@ -47,6 +47,13 @@ SUITES = {
 """LIBERO suite -> official max env steps per episode (warm-up included)."""
 
 CAMERAS = ("agentview", "robot0_eye_in_hand")
+PROPRIO_KEYS = {
+    "eef_pos": "(3,) end-effector position (m)",
+    "eef_quat": "(4,) end-effector orientation quaternion (x, y, z, w)",
+    "gripper_qpos": "(2,) gripper finger joint positions (m)",
+    "joint_pos": "(7,) arm joint angles (rad)",
+}
+"""``Obs.proprio`` name -> shape and meaning (``describe TASK`` prints it)."""
 DUMMY_ACTION = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0)
 WARMUP_STEPS = 10
 

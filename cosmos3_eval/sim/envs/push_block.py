@@ -38,6 +38,10 @@ class PushBlockEnv(PolicyEnv):
 
     instruction = "Push the blue puck into the green goal region."
     default_cameras = ("top",)
+    proprio_keys = {
+        "pusher_pos": "(2,) pusher x, y in the table frame (m)",
+        "pusher_vel": "(2,) pusher x, y velocity (m/s)",
+    }
     goal_radius: ClassVar[float] = 0.05
     action_spec = ActionSpec(
         kind="push_block_velocity",

@@ -100,6 +100,11 @@ class RobosuiteEnv(PolicyEnv):
 
     action_spec = ROBOSUITE_OSC_7D
     default_cameras = ("agentview", "robot0_eye_in_hand")
+    proprio_keys = {
+        "eef_pos": "(3,) end-effector position, robot base frame (m)",
+        "eef_quat": "(4,) end-effector orientation quaternion (x, y, z, w)",
+        "gripper_qpos": "(2,) gripper finger joint positions (m)",
+    }
 
     def __init__(
         self,
