@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.redact import redact_url
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
@@ -136,7 +137,7 @@ class OpenAIChatModel:
         self.info = ModelInfo(name="openai", revision=revision or model, params=params)
 
     def __repr__(self) -> str:  # the client's repr is never shown: it holds the key
-        return f"OpenAIChatModel(base_url={self._client.base_url!s}, model={self.model!r})"
+        return f"OpenAIChatModel(base_url={redact_url(str(self._client.base_url))}, model={self.model!r})"
 
     def _one(self, request: QARequest) -> TextOutput:
         messages = build_messages(request, self.image_format, self.video_mode, self.system_prompt)
