@@ -25,8 +25,8 @@ from cosmos3_eval import __version__
 from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
-from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.api.redact import redact_argv
+from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
 from cosmos3_eval.engine.factory import create_model

@@ -137,7 +137,8 @@ class OpenAIChatModel:
         self.info = ModelInfo(name="openai", revision=revision or model, params=params)
 
     def __repr__(self) -> str:  # the client's repr is never shown: it holds the key
-        return f"OpenAIChatModel(base_url={redact_url(str(self._client.base_url))}, model={self.model!r})"
+        url = redact_url(str(self._client.base_url))
+        return f"OpenAIChatModel(base_url={url}, model={self.model!r})"
 
     def _one(self, request: QARequest) -> TextOutput:
         messages = build_messages(request, self.image_format, self.video_mode, self.system_prompt)

@@ -112,7 +112,8 @@ class VllmOmniModel:
         self.info = ModelInfo(name="vllm-omni", revision=revision or model, params=params)
 
     def __repr__(self) -> str:
-        return f"VllmOmniModel(base_url={redact_url(str(self._client.base_url))}, model={self.model!r})"
+        url = redact_url(str(self._client.base_url))
+        return f"VllmOmniModel(base_url={url}, model={self.model!r})"
 
     def _post(self, path: str, request_id: str, **kwargs: Any) -> Any:
         def attempt() -> Any:
