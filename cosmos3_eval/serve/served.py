@@ -16,7 +16,7 @@ from typing import Any
 from cosmos3_eval.api.media import Cancelled
 from cosmos3_eval.api.model import ModelInfo, capabilities, check_outputs
 from cosmos3_eval.api.redact import redact_text
-from cosmos3_eval.errors import ModelOutputError
+from cosmos3_eval.errors import ModelOutputError, UserError
 from cosmos3_eval.protocols import WireFormatError, loads_json
 from cosmos3_eval.serve.guard import BodyTooLarge, ServeLimits
 
@@ -80,7 +80,11 @@ class Served:
             except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
                 # A request record refused the decoded values: still the client's fault.
                 raise WireFormatError(f"{type(exc).__name__}: {public_message(exc)}") from None
-            return self.call(method, req)
+            try:
+                return self.call(method, req)
+            except UserError as exc:
+                # The model needs something the request lacks (e.g. the task's action spec).
+                raise WireFormatError(public_message(exc)) from None
 
         return await asyncio.to_thread(work)
 
