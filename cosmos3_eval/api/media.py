@@ -17,7 +17,6 @@ import base64
 import binascii
 import io
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,12 +201,46 @@ def decode_image_uri(
     return decode_image(data, what, limits)
 
 
-def _frames(video: np.ndarray, cancel: threading.Event | None) -> Iterator[np.ndarray]:
-    for frame in video:
-        if cancel is not None and cancel.is_set():
-            # Raised inside imageio's writer: it closes the ffmpeg pipe, so the child exits.
-            raise Cancelled("video encode cancelled")
-        yield frame
+class _Kill(BaseException):
+    """Thrown into imageio-ffmpeg's writer to kill ffmpeg at once.
+
+    imageio-ffmpeg kills its child on a BaseException; closing the pipe would instead wait for
+    x264 to flush its lookahead, which takes many seconds.
+    """
+
+
+def _encode_mp4_cancellable(
+    video: np.ndarray, kwargs: dict[str, Any], cancel: threading.Event
+) -> bytes:
+    """The same ffmpeg pipe imageio drives, fed frame by frame; killed when ``cancel`` is set."""
+    import tempfile
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "video.mp4")
+        gen = imageio_ffmpeg.write_frames(
+            path,
+            (video.shape[2], video.shape[1]),
+            pix_fmt_in="rgb24",
+            pix_fmt_out=kwargs["pixelformat"],
+            fps=kwargs["fps"],
+            quality=kwargs.get("quality"),
+            codec=kwargs["codec"],
+            macro_block_size=kwargs["macro_block_size"],
+            output_params=kwargs.get("output_params", []),
+        )
+        gen.send(None)  # starts ffmpeg
+        for frame in video:
+            if cancel.is_set():
+                try:
+                    gen.throw(_Kill())
+                except _Kill:
+                    pass
+                raise Cancelled("video encode cancelled")
+            gen.send(np.ascontiguousarray(frame))
+        gen.close()  # normal end: ffmpeg finishes the file
+        return Path(path).read_bytes()
 
 
 def encode_video(
@@ -232,15 +265,8 @@ def encode_video(
     import imageio.v3 as iio
 
     video = as_video(video)
-    if cancel is not None:
-        # Frames are fed one at a time (same bytes as a batch write) so a cancel takes effect.
-        return iio.imwrite(
-            "<bytes>",
-            _frames(video, cancel),
-            extension=".gif" if fmt == "gif" else ".mp4",
-            is_batch=True,
-            **_video_kwargs(video, fmt, fps, lossless),
-        )
+    if cancel is not None and fmt == "mp4":
+        return _encode_mp4_cancellable(video, _video_kwargs(video, fmt, fps, lossless), cancel)
     return iio.imwrite(
         "<bytes>",
         video,
