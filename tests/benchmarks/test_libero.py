@@ -85,9 +85,9 @@ def test_served_cosmos_policy_equals_in_process(tmp_path):
     from fastapi import FastAPI
 
     from cosmos3_eval.models.baselines import RandomModel
-    from tests.helpers.servers import free_port
     from cosmos3_eval.serve.cosmos_policy import add_routes
     from cosmos3_eval.serve.served import Served
+    from tests.helpers.servers import free_port
 
     app = FastAPI()
     add_routes(app, Served(RandomModel()), chunk_size=1)
