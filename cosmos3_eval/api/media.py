@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,58 @@ import numpy as np
 from cosmos3_eval.errors import ModelOutputError
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Bounds on media decoded from untrusted bytes (a server's requests).
+
+    Sizes are read from the file header before any pixel is decoded, so a small file that
+    claims a huge image (a decompression bomb) is refused without allocating it.
+
+    Attributes:
+        max_pixels: Pixels per image or video frame.
+        max_side: Width or height of an image or frame.
+        max_frames: Frames per video.
+        max_total_pixels: Pixels over all images and frames of one request (bounds its memory).
+    """
+
+    max_pixels: int = 16 * 2**20
+    max_side: int = 4096
+    max_frames: int = 512
+    max_total_pixels: int = 2**28
+
+    def check_size(self, width: int, height: int, what: str) -> None:
+        """Refuse a ``width x height`` image outside the limits.
+
+        Raises:
+            ModelOutputError: Empty, wider or taller than ``max_side``, or over ``max_pixels``.
+        """
+        if width < 1 or height < 1:
+            raise ModelOutputError(f"{what}: empty size {width}x{height}")
+        if max(width, height) > self.max_side or width * height > self.max_pixels:
+            raise ModelOutputError(
+                f"{what}: {width}x{height} exceeds the limits ({self.max_side} per side, "
+                f"{self.max_pixels} pixels)"
+            )
+
+    def check_video(self, frames: int, width: int, height: int, what: str) -> None:
+        """Refuse a ``frames x width x height`` video outside the limits.
+
+        Raises:
+            ModelOutputError: A frame size outside the limits, or too many frames or pixels.
+        """
+        self.check_size(width, height, what)
+        if frames < 1 or frames > self.max_frames:
+            raise ModelOutputError(f"{what}: {frames} frames, expected 1..{self.max_frames}")
+        if frames * width * height > self.max_total_pixels:
+            raise ModelOutputError(
+                f"{what}: {frames}x{width}x{height} exceeds {self.max_total_pixels} pixels"
+            )
+
+
+class Cancelled(Exception):
+    """An encode stopped because its request was cancelled (the client went away)."""
 
 
 def as_image(array: Any, what: str = "image") -> np.ndarray:
@@ -73,18 +127,31 @@ def encode_image(image: np.ndarray, fmt: str = "png", quality: int = 95) -> byte
     return buf.getvalue()
 
 
-def decode_image(data: bytes, what: str = "image") -> np.ndarray:
+def decode_image(data: bytes, what: str = "image", limits: MediaLimits | None = None) -> np.ndarray:
     """Decode PNG / JPEG / any Pillow-readable bytes into ``uint8 (H, W, 3)``.
 
+    Args:
+        data: The encoded image.
+        what: Names the image in error messages.
+        limits: Checked against the header's size before decoding (untrusted input).
+
     Raises:
-        ModelOutputError: The bytes are not a readable image.
+        ModelOutputError: The bytes are not a readable image, or exceed ``limits``.
     """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as pil:
+            if limits is not None:
+                limits.check_size(*pil.size, what)  # header only: nothing decoded yet
             return as_image(np.asarray(pil.convert("RGB")), what)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise ModelOutputError(f"{what}: not a decodable image ({exc})") from exc
 
 
@@ -126,14 +193,62 @@ def parse_data_uri(uri: str, what: str = "data URI") -> tuple[str, bytes]:
     return header[5 : -len(";base64")], b64decode(payload, what)
 
 
-def decode_image_uri(uri: str, what: str = "image") -> np.ndarray:
-    """Decode an image data URI into ``uint8 (H, W, 3)``."""
+def decode_image_uri(
+    uri: str, what: str = "image", limits: MediaLimits | None = None
+) -> np.ndarray:
+    """Decode an image data URI into ``uint8 (H, W, 3)`` (``limits`` as :func:`decode_image`)."""
     _, data = parse_data_uri(uri, what)
-    return decode_image(data, what)
+    return decode_image(data, what, limits)
+
+
+class _Kill(BaseException):
+    """Thrown into imageio-ffmpeg's writer to kill ffmpeg at once.
+
+    imageio-ffmpeg kills its child on a BaseException; closing the pipe would instead wait for
+    x264 to flush its lookahead, which takes many seconds.
+    """
+
+
+def _encode_mp4_cancellable(
+    video: np.ndarray, kwargs: dict[str, Any], cancel: threading.Event
+) -> bytes:
+    """The same ffmpeg pipe imageio drives, fed frame by frame; killed when ``cancel`` is set."""
+    import tempfile
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "video.mp4")
+        gen = imageio_ffmpeg.write_frames(
+            path,
+            (video.shape[2], video.shape[1]),
+            pix_fmt_in="rgb24",
+            pix_fmt_out=kwargs["pixelformat"],
+            fps=kwargs["fps"],
+            quality=kwargs.get("quality"),
+            codec=kwargs["codec"],
+            macro_block_size=kwargs["macro_block_size"],
+            output_params=kwargs.get("output_params", []),
+        )
+        gen.send(None)  # starts ffmpeg
+        for frame in video:
+            if cancel.is_set():
+                try:
+                    gen.throw(_Kill())
+                except _Kill:
+                    pass
+                raise Cancelled("video encode cancelled")
+            gen.send(np.ascontiguousarray(frame))
+        gen.close()  # normal end: ffmpeg finishes the file
+        return Path(path).read_bytes()
 
 
 def encode_video(
-    video: np.ndarray, fmt: str = "mp4", fps: float = 8.0, lossless: bool = True
+    video: np.ndarray,
+    fmt: str = "mp4",
+    fps: float = 8.0,
+    lossless: bool = True,
+    cancel: threading.Event | None = None,
 ) -> bytes:
     """Encode a video as MP4 (H.264) or GIF bytes via imageio / ffmpeg.
 
@@ -142,12 +257,27 @@ def encode_video(
         fmt: ``"mp4"`` or ``"gif"``.
         fps: Frame rate written into the container.
         lossless: MP4 only: bit-exact ``libx264rgb -qp 0`` (default) instead of ``yuv420p``.
+        cancel: When set, the encode stops before the next frame and its ffmpeg child exits.
+
+    Raises:
+        Cancelled: ``cancel`` was set.
     """
     import imageio.v3 as iio
 
     video = as_video(video)
+    if cancel is not None and fmt == "mp4":
+        return _encode_mp4_cancellable(video, _video_kwargs(video, fmt, fps, lossless), cancel)
+    return iio.imwrite(
+        "<bytes>",
+        video,
+        extension=".gif" if fmt == "gif" else ".mp4",
+        **_video_kwargs(video, fmt, fps, lossless),
+    )
+
+
+def _video_kwargs(video: np.ndarray, fmt: str, fps: float, lossless: bool) -> dict[str, Any]:
     if fmt == "gif":
-        return iio.imwrite("<bytes>", video, extension=".gif", duration=1000.0 / fps, loop=0)
+        return {"duration": 1000.0 / fps, "loop": 0}
     if fmt != "mp4":
         raise ValueError(f"unsupported video format '{fmt}' (mp4, gif)")
     if lossless:
@@ -161,20 +291,50 @@ def encode_video(
         kwargs = {"codec": "libx264", "pixelformat": "yuv420p", "quality": 8}
         if video.shape[1] % 2 or video.shape[2] % 2:
             kwargs["pixelformat"] = "yuv444p"
-    return iio.imwrite("<bytes>", video, extension=".mp4", fps=fps, macro_block_size=1, **kwargs)
+    return {"fps": fps, "macro_block_size": 1, **kwargs}
 
 
-def decode_video(data: bytes, what: str = "video") -> np.ndarray:
+def _read_limited(data: bytes, ext: str, what: str, limits: MediaLimits) -> np.ndarray:
+    """Decode at most ``limits.max_frames`` frames, the size checked from the header first."""
+    import imageio.v3 as iio
+
+    if ext == ".gif":
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as pil:
+            width, height = pil.size
+    else:
+        width, height = iio.immeta(data, extension=ext)["size"]
+    limits.check_video(1, int(width), int(height), what)
+    frames = []
+    for frame in iio.imiter(data, extension=ext):
+        frames.append(np.asarray(frame))
+        limits.check_video(len(frames), int(width), int(height), what)
+    return np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+
+
+def decode_video(data: bytes, what: str = "video", limits: MediaLimits | None = None) -> np.ndarray:
     """Decode MP4 / GIF / WebM bytes into ``uint8 (T, H, W, 3)``.
 
+    Args:
+        data: The encoded video.
+        what: Names the video in error messages.
+        limits: Frame size (from the header, before decoding) and count bounds for
+            untrusted input.
+
     Raises:
-        ModelOutputError: Not a decodable video.
+        ModelOutputError: Not a decodable video, or over ``limits``.
     """
     import imageio.v3 as iio
 
     ext = ".gif" if data[:6] in (b"GIF87a", b"GIF89a") else ".mp4"
     try:
-        frames = iio.imread(data, extension=ext, index=None)
+        if limits is not None:
+            frames = _read_limited(data, ext, what, limits)
+        else:
+            frames = iio.imread(data, extension=ext, index=None)
+    except ModelOutputError:
+        raise
     except Exception as exc:  # imageio raises many types (OSError, RuntimeError, ...)
         raise ModelOutputError(f"{what}: not a decodable video ({exc})") from exc
     frames = np.asarray(frames)

@@ -12,6 +12,7 @@ import sys
 from typing import NoReturn
 
 from cosmos3_eval import __version__
+from cosmos3_eval.api.redact import redact_text
 from cosmos3_eval.cli import compare, describe, leaderboard, report, run, serve, sim_env
 from cosmos3_eval.cli import list as list_
 from cosmos3_eval.cli.common import EXIT_FAILED, EXIT_USAGE
@@ -65,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return SUBCOMMANDS[args.command].command(args)
     except UserError as exc:
-        print(f"cosmos3-eval: error: {exc}", file=sys.stderr)
+        print(f"cosmos3-eval: error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except RunFailed as exc:
-        print(f"cosmos3-eval: run failed: {exc}", file=sys.stderr)
+        print(f"cosmos3-eval: run failed: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except Cosmos3EvalError as exc:
-        print(f"cosmos3-eval: error: {exc}", file=sys.stderr)
+        print(f"cosmos3-eval: error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("cosmos3-eval: interrupted (rerun the same command to resume)", file=sys.stderr)

@@ -110,7 +110,12 @@ def _expand_sweep(
     The step is parsed from the file name (``step_N``) or, failing that, read from a
     ``steps.json`` (``{"file name": step}``) beside the checkpoints.
     """
-    globbed = [k for k, v in model_args.items() if isinstance(v, str) and glob.has_magic(v)]
+    globbed = [
+        k
+        for k, v in model_args.items()
+        # A URL's "?" starts its query, not a glob.
+        if isinstance(v, str) and glob.has_magic(v) and "://" not in v
+    ]
     if not globbed:
         return [(label, model_args)]
     if len(globbed) > 1:

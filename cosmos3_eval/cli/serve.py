@@ -3,9 +3,13 @@
 import argparse
 from typing import Any
 
+from cosmos3_eval.api.media import MediaLimits
 from cosmos3_eval.cli.common import EXIT_OK, positive_int
 from cosmos3_eval.engine.tasks import parse_model_args
 from cosmos3_eval.serve.app import PROTOCOLS, serve_main
+from cosmos3_eval.serve.guard import ServeLimits
+
+_LIMITS = ServeLimits()
 
 
 def add_parser(sub: Any) -> None:
@@ -16,9 +20,53 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--protocol", required=True, choices=list(PROTOCOLS))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=positive_int, default=8000)
+    s.add_argument(
+        "--api-key-env",
+        default=None,
+        help="environment variable holding the bearer token every request must carry "
+        "(as vLLM's --api-key; GET /health stays open)",
+    )
+    media = _LIMITS.media
+    s.add_argument("--max-body-bytes", type=positive_int, default=_LIMITS.max_body_bytes)
+    s.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=media.max_pixels,
+        help="pixels per decoded or requested image / frame",
+    )
+    s.add_argument(
+        "--max-side",
+        type=positive_int,
+        default=media.max_side,
+        help="width or height of an image / frame",
+    )
+    s.add_argument("--max-frames", type=positive_int, default=media.max_frames)
+    s.add_argument(
+        "--max-total-pixels",
+        type=positive_int,
+        default=media.max_total_pixels,
+        help="pixels over all images and frames of one request",
+    )
 
 
 def command(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    serve_main(args.model, parse_model_args(args.model_args), args.protocol, args.host, args.port)
+    limits = ServeLimits(
+        max_body_bytes=args.max_body_bytes,
+        media=MediaLimits(
+            max_pixels=args.max_pixels,
+            max_side=args.max_side,
+            max_frames=args.max_frames,
+            max_total_pixels=args.max_total_pixels,
+        ),
+    )
+    serve_main(
+        args.model,
+        parse_model_args(args.model_args),
+        args.protocol,
+        args.host,
+        args.port,
+        limits,
+        args.api_key_env,
+    )
     return EXIT_OK

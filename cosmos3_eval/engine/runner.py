@@ -25,6 +25,7 @@ from cosmos3_eval import __version__
 from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
+from cosmos3_eval.api.redact import redact_argv
 from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
@@ -124,7 +125,7 @@ def _manifest(
         "code": {"version": __version__, "source_sha256": source_sha256(), **git_info()},
         "packages": package_versions(),
         "environment": environment(),
-        "argv": sys.argv,
+        "argv": redact_argv(sys.argv),  # a key in a --model-args URL must not be written
     }
 
 

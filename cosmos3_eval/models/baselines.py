@@ -23,6 +23,7 @@ from cosmos3_eval.api.types import (
     TextOutput,
     VideoOutput,
 )
+from cosmos3_eval.errors import UserError
 
 
 def request_rng(seed: int, *salt: int) -> np.random.Generator:
@@ -76,7 +77,7 @@ class RandomModel:
         for r in requests:
             spec = r.action_spec
             if spec is None:
-                raise RuntimeError("random policy needs the task's action_spec on the request")
+                raise UserError("random policy needs the task's action_spec on the request")
             rng = request_rng(r.seed, r.step)
             out.append(
                 ActionChunk(rng.uniform(spec.low, spec.high, (1, spec.dim)).astype(np.float32))

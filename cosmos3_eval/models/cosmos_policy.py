@@ -30,6 +30,7 @@ from cosmos3_eval.api.actions_cosmos import (
 )
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
+from cosmos3_eval.api.redact import redact_text, redact_url
 from cosmos3_eval.api.types import ActionChunk, ActRequest
 from cosmos3_eval.errors import ActionSpaceMismatch, ModelOutputError, UserError
 from cosmos3_eval.protocols import cosmos_policy as wire
@@ -66,6 +67,7 @@ class CosmosPolicyModel:
         if normalization != "none" and not stats:
             raise UserError(f"normalization={normalization} needs stats=<statistics json>")
         self.url = url.rstrip("/")
+        self.shown_url = redact_url(self.url)  # for params and messages: never the key
         self.timeout = float(timeout)
         self.domain_name = domain_name
         self.send_meta = bool(send_meta)
@@ -76,7 +78,7 @@ class CosmosPolicyModel:
         self.info = ModelInfo(
             name="cosmos-policy",
             revision=str(self.server.get("checkpoint") or ""),
-            params={"url": self.url, "chunk": self.chunk, "normalization": normalization},
+            params={"url": self.shown_url, "chunk": self.chunk, "normalization": normalization},
             action_spec=dataclasses.replace(LIBERO_OSC_7D, chunk_size=self.chunk),
         )
 
@@ -88,7 +90,9 @@ class CosmosPolicyModel:
             resp.raise_for_status()
             return resp.json()
         except requests.RequestException as exc:
-            raise UserError(f"cosmos-policy: cannot read {self.url}/info: {exc}") from exc
+            raise UserError(
+                f"cosmos-policy: cannot read {self.shown_url}/info: {redact_text(str(exc))}"
+            ) from exc
 
     def _check_contract(self, chunk: int | None, normalization: str) -> int:
         """Fill the contract from ``/info`` and check every field the server states."""
@@ -116,7 +120,7 @@ class CosmosPolicyModel:
             if key in s and s[key] != want:
                 diffs.append(f"{key}: server {s[key]!r} vs {want!r}")
         if diffs:
-            raise ActionSpaceMismatch(f"cosmos-policy server {self.url}: " + "; ".join(diffs))
+            raise ActionSpaceMismatch(f"cosmos-policy server {self.shown_url}: " + "; ".join(diffs))
         return served
 
     def act(self, requests: list[ActRequest]) -> list[ActionChunk]:
@@ -152,6 +156,6 @@ class CosmosPolicyModel:
             raise ModelOutputError(f"cosmos-policy: {path} returned {resp.status_code}") from exc
         if data.get("error") or resp.status_code != 200:
             raise ModelOutputError(
-                f"cosmos-policy: {path}: {data.get('error') or resp.status_code}"
+                redact_text(f"cosmos-policy: {path}: {data.get('error') or resp.status_code}")
             )
         return data[key]

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from cosmos3_eval.api.redact import redact_value
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -138,8 +140,9 @@ def public_params(params: Mapping[str, Any]) -> dict[str, Any]:
     user might still pass ``api_key=...``; it must not reach the manifest.
     """
     secret_words = ("key", "token", "secret", "password")
+    # A key may also hide inside a value (``base_url=http://user:KEY@host/v1?api_key=...``).
     return {
-        k: v
+        k: redact_value(v)
         for k, v in params.items()
         if k.endswith("_env") or not any(w in k.lower() for w in secret_words)
     }

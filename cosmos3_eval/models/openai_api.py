@@ -19,6 +19,7 @@ from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
+from cosmos3_eval.api.redact import redact_url
 from cosmos3_eval.api.types import QARequest, TextOutput
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
@@ -138,7 +139,8 @@ class OpenAIChatModel:
         self.info = ModelInfo(name="openai", revision=revision or model, params=params)
 
     def __repr__(self) -> str:  # the client's repr is never shown: it holds the key
-        return f"OpenAIChatModel(base_url={self._client.base_url!s}, model={self.model!r})"
+        url = redact_url(str(self._client.base_url))
+        return f"OpenAIChatModel(base_url={url}, model={self.model!r})"
 
     def _one(self, request: QARequest) -> TextOutput:
         messages = build_messages(request, self.image_format, self.video_mode, self.system_prompt)

@@ -30,6 +30,7 @@ from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
+from cosmos3_eval.api.redact import redact_text
 from cosmos3_eval.api.types import ActionChunk, ActionSpec, ActRequest
 from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import map_concurrent
@@ -152,7 +153,7 @@ class OpenPIModel:
         elif isinstance(self.server_metadata.get("action_spec"), dict):
             spec = spec_from_json(self.server_metadata["action_spec"])
         params = {
-            "host": host,
+            "host": redact_text(host),
             "port": port,
             "api_key_env": api_key_env,
             "image_keys": image_keys,
@@ -175,7 +176,7 @@ class OpenPIModel:
             return WebsocketClientPolicy(self.host, self.port, api_key=self._api_key)
         except OSError as exc:
             raise UserError(
-                f"openpi: cannot connect to ws://{self.host}:{self.port} ({exc})"
+                redact_text(f"openpi: cannot connect to ws://{self.host}:{self.port} ({exc})")
             ) from exc
 
     def _checkout(self) -> Any:

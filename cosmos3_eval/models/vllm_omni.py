@@ -15,6 +15,7 @@ from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
+from cosmos3_eval.api.redact import redact_url
 from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import (
@@ -113,7 +114,8 @@ class VllmOmniModel:
         self.info = ModelInfo(name="vllm-omni", revision=revision or model, params=params)
 
     def __repr__(self) -> str:
-        return f"VllmOmniModel(base_url={self._client.base_url!s}, model={self.model!r})"
+        url = redact_url(str(self._client.base_url))
+        return f"VllmOmniModel(base_url={url}, model={self.model!r})"
 
     def _post(self, path: str, request_id: str, **kwargs: Any) -> Any:
         def attempt() -> Any:

@@ -19,13 +19,16 @@ that NVIDIA's server ignores and ``cosmos3-eval serve --protocol cosmos-policy``
 the exact request (seeded baselines then act identically served and in process).
 """
 
-from __future__ import annotations
-
 import base64
 import io
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import Field
+
+from cosmos3_eval.api.media import MediaLimits, b64decode, decode_image
+from cosmos3_eval.errors import ModelOutputError
+from cosmos3_eval.protocols import SEED_MAX, WireFormatError, WireModel, seed_field, validate
 
 DEFAULT_CHUNK = 16
 IMAGE_SIZE = 256
@@ -141,18 +144,50 @@ def encode_item(
     return item
 
 
-def decode_item(item: dict[str, object]) -> PolicyItem:
-    """Inverse of :func:`encode_item` (frames back in the simulator's orientation)."""
-    if not isinstance(item.get("image"), str) or not isinstance(item.get("prompt"), str):
-        raise ValueError("'image' must be a base64 string and 'prompt' a string")
-    views = split_views(decode_png(item["image"]), len(CAMERAS))
+class PredictItem(WireModel):
+    """One ``/predict`` body or ``/predict_batch`` item."""
+
+    image: str
+    prompt: str
+    domain_name: str = "libero"
+    image_size: int | None = Field(None, ge=1)
+    cosmos3_seed: int = seed_field(0)
+    cosmos3_step: int = Field(0, ge=0, le=SEED_MAX)
+    cosmos3_episode_id: str = Field("", max_length=256)
+
+
+class PredictBatch(WireModel):
+    """A ``/predict_batch`` body."""
+
+    items: list[PredictItem] = Field(min_length=1, max_length=256)
+
+
+def decode_item(item: object, limits: MediaLimits | None = None) -> PolicyItem:
+    """Inverse of :func:`encode_item` (frames back in the simulator's orientation).
+
+    Args:
+        item: A request item (validated here: any shape may arrive) or a :class:`PredictItem`.
+        limits: Bounds on the concatenated image (checked from its header).
+
+    Raises:
+        WireFormatError: Not an item, undecodable or oversized image, or views of no width.
+    """
+    if not isinstance(item, PredictItem):
+        item = validate(PredictItem, item, "policy request")
+    try:
+        concat = decode_image(b64decode(item.image, "image"), "image", limits or MediaLimits())
+    except ModelOutputError as exc:
+        raise WireFormatError(str(exc)) from None
+    if concat.shape[1] < len(CAMERAS) or concat.shape[1] % len(CAMERAS):
+        raise WireFormatError(f"image width must be a multiple of {len(CAMERAS)} views")
+    views = split_views(concat, len(CAMERAS))
     images = {c: rotate_180(v) for c, v in zip(CAMERAS, views)}
     return PolicyItem(
         images=images,
-        instruction=instruction_of(str(item["prompt"])),
-        seed=int(item.get("cosmos3_seed", 0)),
-        step=int(item.get("cosmos3_step", 0)),
-        episode_id=str(item.get("cosmos3_episode_id", "")),
+        instruction=instruction_of(item.prompt),
+        seed=item.cosmos3_seed,
+        step=item.cosmos3_step,
+        episode_id=item.cosmos3_episode_id,
     )
 
 

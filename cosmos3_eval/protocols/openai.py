@@ -12,16 +12,16 @@ The adapter encodes with :func:`build_messages`; ``serve`` decodes with
 :func:`qa_request_from_chat` and answers with :func:`chat_response`.
 """
 
-from __future__ import annotations
-
 import re
 import time
 import uuid
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from cosmos3_eval.api.media import (
+    MediaLimits,
     b64encode,
     decode_image_uri,
     decode_video,
@@ -30,7 +30,7 @@ from cosmos3_eval.api.media import (
     parse_data_uri,
 )
 from cosmos3_eval.api.types import QARequest
-from cosmos3_eval.protocols import WireFormatError
+from cosmos3_eval.protocols import WireFormatError, WireModel, seed_field, validate
 
 CHOICE_INSTRUCTION = "Answer with the option's letter from the given choices directly."
 """The line appended after the options (the Qwen-VL multiple-choice convention)."""
@@ -105,55 +105,105 @@ def build_messages(
     return messages
 
 
-def qa_request_from_chat(body: dict[str, Any], request_id: str) -> QARequest:
+class MediaUrl(WireModel):
+    """An ``image_url`` / ``video_url`` object."""
+
+    url: str
+
+
+class ContentPart(WireModel):
+    """One part of a message's content (``type`` selects which field is read)."""
+
+    type: str
+    text: str | None = None
+    image_url: MediaUrl | None = None
+    video: list[str] | None = None
+    video_url: MediaUrl | None = None
+    fps: float | None = Field(None, gt=0, le=1000)
+
+
+class ChatMessage(WireModel):
+    """One chat message."""
+
+    role: str
+    content: str | list[ContentPart] | None = None
+
+
+class ChatRequest(WireModel):
+    """A ``POST /v1/chat/completions`` body (other OpenAI fields are accepted and ignored)."""
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    seed: int | None = seed_field(None)
+
+
+def _count(pixels: int, image: np.ndarray, limits: MediaLimits) -> int:
+    total = pixels + int(np.prod(image.shape[:-1]))
+    if total > limits.max_total_pixels:
+        raise WireFormatError(f"media exceed {limits.max_total_pixels} pixels in one request")
+    return total
+
+
+def qa_request_from_chat(
+    body: Any, request_id: str, limits: MediaLimits | None = None
+) -> QARequest:
     """Rebuild a :class:`QARequest` from a chat completions body (inverse of the above).
+
+    Args:
+        body: The parsed JSON body (validated here: any shape may arrive).
+        request_id: Id of the rebuilt request.
+        limits: Bounds on the media (default :class:`MediaLimits`).
 
     Raises:
         WireFormatError: The body is not a chat request this codec understands.
-        ModelOutputError: A media part does not decode.
+        ModelOutputError: A media part does not decode or exceeds ``limits``.
     """
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise WireFormatError("'messages' must be a non-empty list")
-    user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    limits = limits or MediaLimits()
+    chat = validate(ChatRequest, body, "chat request")
+    user = [m for m in chat.messages if m.role == "user"]
     if not user:
         raise WireFormatError("no user message")
-    content = user[-1].get("content")
-    if isinstance(content, str):
-        content = [{"type": "text", "text": content}]
-    if not isinstance(content, list):
-        raise WireFormatError("message content must be a string or a list of parts")
+    content = user[-1].content
+    if content is None or isinstance(content, str):
+        content = [ContentPart(type="text", text=content or "")]
     images: list[np.ndarray] = []
     video = None
     fps = None
     texts: list[str] = []
+    pixels = 0
     for part in content:
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text":
-            texts.append(str(part.get("text", "")))
-        elif kind == "image_url":
-            images.append(decode_image_uri(part["image_url"]["url"], "image_url"))
-        elif kind == "video":
-            frames = part.get("video")
-            if not isinstance(frames, list) or not frames:
-                raise WireFormatError("'video' part must list frame data URIs")
-            video = np.stack([decode_image_uri(f, "video frame") for f in frames])
-            fps = part.get("fps")
-        elif kind == "video_url":
-            _, data = parse_data_uri(part["video_url"]["url"], "video_url")
-            video = decode_video(data, "video_url")
+        if part.type == "text":
+            texts.append(part.text or "")
+        elif part.type == "image_url" and part.image_url is not None:
+            images.append(decode_image_uri(part.image_url.url, "image_url", limits))
+            pixels = _count(pixels, images[-1], limits)
+        elif part.type == "video" and part.video:
+            if len(part.video) > limits.max_frames:
+                raise WireFormatError(f"'video' has over {limits.max_frames} frames")
+            frames = []
+            for uri in part.video:
+                frames.append(decode_image_uri(uri, "video frame", limits))
+                pixels = _count(pixels, frames[-1], limits)
+            if len({f.shape for f in frames}) != 1:
+                raise WireFormatError("'video' frames differ in size")
+            video, fps = np.stack(frames), part.fps
+        elif part.type == "video_url" and part.video_url is not None:
+            _, data = parse_data_uri(part.video_url.url, "video_url")
+            video = decode_video(data, "video_url", limits)
+            pixels += int(np.prod(video.shape[:-1]))
         else:
-            raise WireFormatError(f"unsupported content part type {kind!r}")
+            raise WireFormatError(f"unsupported or empty content part of type {part.type!r}")
+    if pixels > limits.max_total_pixels:
+        raise WireFormatError(f"media exceed {limits.max_total_pixels} pixels in one request")
     question, choices = parse_question("\n".join(texts))
-    seed = body.get("seed")
     return QARequest(
         id=request_id,
         question=question,
         images=tuple(images),
         video=video,
         choices=choices,
-        seed=int(seed) if seed is not None else 0,
-        fps=float(fps) if fps is not None else None,
+        seed=chat.seed or 0,
+        fps=fps,
     )
 
 

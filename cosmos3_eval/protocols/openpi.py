@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from cosmos3_eval.api.media import MediaLimits
 from cosmos3_eval.api.types import ActionChunk, ActionSpec, ActRequest, Observation
 from cosmos3_eval.errors import ConfigError, ModelOutputError
+from cosmos3_eval.protocols import SEED_MAX, WireFormatError, loads_json
 
 META_PREFIX = "cosmos3/"
 
@@ -36,6 +38,43 @@ def unpack_msgpack(data: bytes) -> Any:
     from openpi_client import msgpack_numpy
 
     return msgpack_numpy.unpackb(data)
+
+
+_SAFE_KINDS = "biuf"  # bool, int, uint, float: never object / void / string arrays
+
+
+def _untrusted_array(obj: dict[bytes, Any]) -> Any:
+    if b"__ndarray__" in obj or b"__npgeneric__" in obj:
+        dtype = np.dtype(obj[b"dtype"])
+        if dtype.kind not in _SAFE_KINDS or dtype.itemsize > 8:
+            # numpy builds an object array from raw bytes (pointers!) if asked: refuse.
+            raise WireFormatError(f"array dtype {dtype.str!r} is not allowed")
+        if b"__npgeneric__" in obj:
+            return dtype.type(obj[b"data"])
+        shape = tuple(int(n) for n in obj[b"shape"])
+        return np.ndarray(buffer=obj[b"data"], dtype=dtype, shape=shape).copy()
+    return obj
+
+
+def unpack_untrusted(data: bytes) -> dict[str, Any]:
+    """Unpack a client's msgpack-numpy observation (server side: any bytes may arrive).
+
+    Only numeric arrays are rebuilt; the top level must be a map with string keys.
+
+    Raises:
+        WireFormatError: Not msgpack, a disallowed array, or not a string-keyed map.
+    """
+    import msgpack
+
+    try:
+        obj = msgpack.unpackb(data, object_hook=_untrusted_array)
+    except WireFormatError:
+        raise
+    except Exception as exc:  # msgpack and numpy raise many types for garbage
+        raise WireFormatError(f"not a msgpack-numpy message ({type(exc).__name__})") from None
+    if not isinstance(obj, dict) or not all(isinstance(k, str) for k in obj):
+        raise WireFormatError("an observation must be a map with string keys")
+    return obj
 
 
 def spec_to_json(spec: ActionSpec) -> dict[str, Any]:
@@ -120,36 +159,88 @@ def observation_dict(r: ActRequest, layout: ObservationLayout) -> dict[str, Any]
     return obs
 
 
-def act_request_from_obs(obs: dict[str, Any]) -> ActRequest:
+def _meta_int(meta: dict[str, Any], key: str) -> int:
+    value = meta.get(key, 0)
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise WireFormatError(f"'{META_PREFIX}{key}' must be an integer in [0, 2**63)")
+    return value
+
+
+def _vector(value: Any, what: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in _SAFE_KINDS or arr.ndim > 1 or arr.size > 4096:
+        raise WireFormatError(f"{what} must be a numeric vector of at most 4096 values")
+    arr = arr.astype(np.float32).ravel()
+    if not np.isfinite(arr).all():
+        raise WireFormatError(f"{what} must be finite")
+    return arr
+
+
+def _meta_spec(meta: dict[str, Any]) -> ActionSpec | None:
+    spec = meta.get("action_spec")
+    if not spec:
+        return None
+    data = loads_json(spec, "action_spec") if isinstance(spec, (str, bytes)) else None
+    if not isinstance(data, dict):
+        raise WireFormatError("'cosmos3/action_spec' must be a JSON object")
+    try:
+        return spec_from_json(data)
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise WireFormatError(f"bad 'cosmos3/action_spec' ({type(exc).__name__})") from None
+
+
+def act_request_from_obs(obs: dict[str, Any], limits: MediaLimits | None = None) -> ActRequest:
     """Rebuild an :class:`ActRequest` from an OpenPI observation dict.
 
     Exact when the client sent the ``cosmos3/...`` keys; otherwise every ``uint8 (H, W, 3)``
     value is a camera (named by its key) and the state vector is the proprio ``"state"``.
+
+    Raises:
+        WireFormatError: A malformed value (bad meta, non-finite state, a camera that is not
+            ``(H, W, 3)``) or images over ``limits``.
     """
+    limits = limits or MediaLimits()
     meta = {k[len(META_PREFIX) :]: v for k, v in obs.items() if k.startswith(META_PREFIX)}
     cameras = meta.get("cameras") or {}
+    if not isinstance(cameras, dict) or not all(isinstance(v, str) for v in cameras.values()):
+        raise WireFormatError("'cosmos3/cameras' must map keys to camera names")
     images = {}
     proprio: dict[str, np.ndarray] = {}
     prompt = ""
+    pixels = 0
     for key, value in obs.items():
         if key.startswith(META_PREFIX):
             continue
         if isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 3:
+            if value.shape[2] != 3:
+                raise WireFormatError(f"camera {key[:40]!r} must be (H, W, 3)")
+            try:
+                limits.check_size(value.shape[1], value.shape[0], f"camera {key[:40]!r}")
+            except ModelOutputError as exc:
+                raise WireFormatError(str(exc)) from None
+            pixels += value.shape[0] * value.shape[1]
             images[cameras.get(key, key)] = value
         elif isinstance(value, str):
             prompt = value
         elif isinstance(value, np.ndarray) and not meta.get("proprio"):
-            proprio[key.rsplit("/", 1)[-1]] = value.astype(np.float32)
+            proprio[key.rsplit("/", 1)[-1]] = _vector(value, f"{key[:40]!r}")
+    if pixels > limits.max_total_pixels:
+        raise WireFormatError(f"cameras exceed {limits.max_total_pixels} pixels")
     if meta.get("proprio"):
-        proprio = {k: np.asarray(v, np.float32) for k, v in meta["proprio"].items()}
-    spec = meta.get("action_spec")
+        if not isinstance(meta["proprio"], dict):
+            raise WireFormatError("'cosmos3/proprio' must be a map of vectors")
+        proprio = {
+            str(k): _vector(v, f"proprio {str(k)[:40]!r}") for k, v in meta["proprio"].items()
+        }
     return ActRequest(
-        episode_id=str(meta.get("episode_id", "")),
+        episode_id=str(meta.get("episode_id", ""))[:256],
         observation=Observation(images=images, proprio=proprio),
         instruction=prompt,
-        step=int(meta.get("step", 0)),
-        seed=int(meta.get("seed", 0)),
-        action_spec=spec_from_json(json.loads(spec)) if spec else None,
+        step=_meta_int(meta, "step"),
+        seed=_meta_int(meta, "seed"),
+        action_spec=_meta_spec(meta),
     )
 
 

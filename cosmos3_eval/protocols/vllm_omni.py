@@ -13,18 +13,20 @@
     The response body is the raw video (``video/mp4``; GIF is accepted too).
 """
 
-from __future__ import annotations
-
 import email.parser
 import email.policy
 import json
+import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from cosmos3_eval.api.media import (
+    MediaLimits,
     b64decode,
     b64encode,
     check_image,
@@ -36,7 +38,7 @@ from cosmos3_eval.api.media import (
 )
 from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
 from cosmos3_eval.errors import ModelOutputError
-from cosmos3_eval.protocols import WireFormatError
+from cosmos3_eval.protocols import WireFormatError, WireModel, loads_json, seed_field, validate
 
 IMAGES_PATH = "/v1/images/generations"
 VIDEOS_PATH = "/v1/videos/sync"
@@ -73,28 +75,57 @@ def t2i_body(request: T2IRequest, model: str) -> dict[str, Any]:
     return body
 
 
-def t2i_request_from_body(body: dict[str, Any], request_id: str) -> T2IRequest:
+_SIZE = re.compile(r"^(\d{1,6})x(\d{1,6})$")
+
+
+class ImagesRequest(WireModel):
+    """A ``POST /v1/images/generations`` body."""
+
+    prompt: str
+    model: str | None = None
+    n: int = Field(1, ge=1, le=1)
+    size: str = "256x256"
+    seed: int | None = seed_field(None)
+    style: str = ""
+    response_format: str = "b64_json"
+
+
+class VideoFields(WireModel):
+    """The text fields of a ``POST /v1/videos/sync`` form (numbers arrive as strings)."""
+
+    prompt: str = ""
+    model: str | None = None
+    width: int | None = Field(None, ge=1)
+    height: int | None = Field(None, ge=1)
+    num_frames: int = Field(16, ge=1)
+    fps: float = Field(8.0, gt=0, le=1000)
+    seed: int = seed_field(0)
+    actions: str | None = None
+    action_format: str | None = None
+
+
+def t2i_request_from_body(
+    body: Any, request_id: str, limits: MediaLimits | None = None
+) -> T2IRequest:
     """Rebuild a :class:`T2IRequest` from an ``images/generations`` body.
 
     Raises:
-        WireFormatError: Missing prompt, ``n != 1`` or a bad size.
+        WireFormatError: Not an object, missing prompt, ``n != 1`` or a bad size.
+        ModelOutputError: A size outside ``limits``.
     """
-    if not isinstance(body.get("prompt"), str):
-        raise WireFormatError("'prompt' must be a string")
-    if body.get("n", 1) != 1:
-        raise WireFormatError("only n=1 is supported")
-    size = str(body.get("size", "256x256"))
-    try:
-        width, height = (int(v) for v in size.lower().split("x"))
-    except ValueError as exc:
-        raise WireFormatError(f"bad size {size!r}, expected WxH") from exc
+    req = validate(ImagesRequest, body, "images request")
+    m = _SIZE.match(req.size.lower())
+    if not m:
+        raise WireFormatError(f"bad size {req.size[:40]!r}, expected WxH")
+    width, height = int(m.group(1)), int(m.group(2))
+    (limits or MediaLimits()).check_size(width, height, "size")
     return T2IRequest(
         id=request_id,
-        prompt=body["prompt"],
+        prompt=req.prompt,
         width=width,
         height=height,
-        seed=int(body.get("seed") or 0),
-        style=str(body.get("style", "")),
+        seed=req.seed or 0,
+        style=req.style,
     )
 
 
@@ -157,8 +188,8 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
     Raises:
         WireFormatError: Not a multipart body.
     """
-    if not content_type.startswith("multipart/form-data"):
-        raise WireFormatError("expected multipart/form-data")
+    if not content_type.startswith("multipart/form-data") or "boundary=" not in content_type:
+        raise WireFormatError("expected multipart/form-data with a boundary")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not msg.is_multipart():
@@ -170,49 +201,78 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
         if not name:
             continue
         payload = part.get_payload(decode=True) or b""
+        if not isinstance(payload, bytes):
+            raise WireFormatError(f"malformed multipart part {str(name)[:40]!r}")
         if part.get_filename() is not None:
             files[str(name)] = payload
         else:
-            fields[str(name)] = payload.decode("utf-8")
+            try:
+                fields[str(name)] = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                raise WireFormatError(f"field {str(name)[:40]!r} is not UTF-8") from None
     return fields, files
 
 
+def _actions(text: str, limits: MediaLimits) -> np.ndarray:
+    try:
+        actions = np.asarray(loads_json(text, "actions"), dtype=np.float32)
+    except (ValueError, TypeError, OverflowError):
+        raise WireFormatError(
+            "'actions' must be a JSON list of equal-length number lists"
+        ) from None
+    if actions.ndim != 2 or actions.shape[0] > limits.max_frames or actions.shape[1] > 64:
+        raise WireFormatError(f"'actions' must be (T, A) with T <= {limits.max_frames}, A <= 64")
+    if not np.isfinite(actions).all():
+        raise WireFormatError("'actions' must be finite")
+    return actions
+
+
 def i2v_request_from_form(
-    fields: dict[str, str], files: dict[str, bytes], request_id: str
+    fields: dict[str, str],
+    files: dict[str, bytes],
+    request_id: str,
+    limits: MediaLimits | None = None,
 ) -> I2VRequest:
     """Rebuild an :class:`I2VRequest` from a ``videos/sync`` form.
 
     Raises:
         WireFormatError: No conditioning image or a malformed field.
-        ModelOutputError: A conditioning file does not decode.
+        ModelOutputError: A conditioning file does not decode, or the conditioning or the
+            requested video exceeds ``limits``.
     """
+    limits = limits or MediaLimits()
+    form = validate(VideoFields, fields, "videos/sync form")
+    if "conditioning_video" in files:
+        frames = decode_video(files["conditioning_video"], "conditioning_video", limits)
+    elif "input_reference" in files:
+        frames = decode_image(files["input_reference"], "input_reference", limits)[None]
+    else:
+        raise WireFormatError("need an 'input_reference' image")
+    h, w = frames.shape[1:3]
+    limits.check_video(form.num_frames, w, h, "requested video")
+    actions = _actions(form.actions, limits) if form.actions is not None else None
     try:
-        if "conditioning_video" in files:
-            frames = decode_video(files["conditioning_video"], "conditioning_video")
-        elif "input_reference" in files:
-            frames = decode_image(files["input_reference"], "input_reference")[None]
-        else:
-            raise WireFormatError("need an 'input_reference' image")
-        actions = None
-        if "actions" in fields:
-            actions = np.asarray(json.loads(fields["actions"]), dtype=np.float32)
         return I2VRequest(
             id=request_id,
-            prompt=fields.get("prompt", ""),
+            prompt=form.prompt,
             frames=frames,
-            num_frames=int(fields.get("num_frames", 16)),
-            fps=float(fields.get("fps", 8.0)),
+            num_frames=form.num_frames,
+            fps=form.fps,
             actions=actions,
-            action_format=fields.get("action_format"),
-            seed=int(fields.get("seed", 0)),
+            action_format=form.action_format,
+            seed=form.seed,
         )
     except (ValueError, TypeError) as exc:
-        raise WireFormatError(f"bad videos/sync form: {exc}") from exc
+        raise WireFormatError(f"bad videos/sync form: {exc}") from None
 
 
-def video_response(video: np.ndarray, fps: float) -> bytes:
-    """The ``videos/sync`` response body: a lossless MP4 (so scores survive the network)."""
-    return encode_video(video, "mp4", fps, True)
+def video_response(video: np.ndarray, fps: float, cancel: threading.Event | None = None) -> bytes:
+    """The ``videos/sync`` response body: a lossless MP4 (so scores survive the network).
+
+    Raises:
+        Cancelled: ``cancel`` was set (the client went away); the ffmpeg child has exited.
+    """
+    return encode_video(video, "mp4", fps, True, cancel=cancel)
 
 
 def video_from_response(content: bytes, request: I2VRequest) -> VideoOutput:

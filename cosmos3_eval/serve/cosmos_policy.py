@@ -11,15 +11,18 @@ full action contract (``action_normalization``, ``rotation``, ``gripper``, ``cam
 No ``from __future__ import annotations``: FastAPI must see the real ``Request`` type.
 """
 
-import threading
+import asyncio
 from typing import Any
 
 import numpy as np
 
 from cosmos3_eval.api.actions import LIBERO_OSC_7D
 from cosmos3_eval.api.actions_cosmos import COSMOS_LIBERO_10D, libero7d_to_cosmos_libero10d
+from cosmos3_eval.api.model import check_outputs
 from cosmos3_eval.api.types import ActRequest, Observation
 from cosmos3_eval.protocols import cosmos_policy as wire
+from cosmos3_eval.protocols import validate
+from cosmos3_eval.serve.served import Served, read_json, respond
 
 
 def server_info(model: Any, chunk_size: int) -> dict[str, Any]:
@@ -41,24 +44,28 @@ def server_info(model: Any, chunk_size: int) -> dict[str, Any]:
     }
 
 
-def add_routes(app: Any, model: Any, chunk_size: int = wire.DEFAULT_CHUNK) -> None:
-    """Add the Cosmos policy routes for ``model`` (an ``act`` model) to a FastAPI app.
+def add_routes(app: Any, served: Served, chunk_size: int = wire.DEFAULT_CHUNK) -> None:
+    """Add the Cosmos policy routes for ``served`` (an ``act`` model) to a FastAPI app.
+
+    Bodies are validated into :class:`~cosmos3_eval.protocols.cosmos_policy.PredictItem` /
+    ``PredictBatch``; errors keep NVIDIA's shape (``{"action": [], "error": ...}``) with a 4xx
+    status (5xx only for a server fault, with no detail).
 
     Args:
         app: ``fastapi.FastAPI``.
-        model: Acts in the LIBERO 7-D convention.
+        served: Wraps a model that acts in the LIBERO 7-D convention.
         chunk_size: The chunk size ``/info`` declares (a chunk is returned as the model
             made it).
     """
     from fastapi import Request
     from fastapi.responses import JSONResponse
 
-    lock = threading.Lock()  # models need not be thread-safe
+    limits = served.limits.media
 
-    def predict(items: list[dict[str, Any]]) -> list[list[list[float]]]:
+    def predict(items: list[Any]) -> list[list[list[float]]]:
         reqs = []
         for item in items:
-            dec = wire.decode_item(item)
+            dec = wire.decode_item(item, limits)
             reqs.append(
                 ActRequest(
                     episode_id=dec.episode_id,
@@ -69,13 +76,21 @@ def add_routes(app: Any, model: Any, chunk_size: int = wire.DEFAULT_CHUNK) -> No
                     action_spec=LIBERO_OSC_7D,
                 )
             )
-        with lock:
-            chunks = model.act(reqs)
+        with served.lock:
+            chunks = check_outputs(served.model.act(reqs), len(reqs))
         out = []
         for c in chunks:
+            if isinstance(c, Exception):
+                raise c
             a = np.asarray(getattr(c, "actions", c), np.float64)
             out.append(libero7d_to_cosmos_libero10d(a).tolist())
         return out
+
+    def nvidia_error(key: str) -> Any:
+        def shape(status: int, message: str, kind: str) -> Any:
+            return JSONResponse({key: [], "error": message, "type": kind}, status)
+
+        return shape
 
     @app.get("/")
     def health() -> dict[str, str]:
@@ -83,23 +98,21 @@ def add_routes(app: Any, model: Any, chunk_size: int = wire.DEFAULT_CHUNK) -> No
 
     @app.get("/info")
     def info() -> dict[str, Any]:
-        return server_info(model, chunk_size)
+        return server_info(served.model, chunk_size)
 
     @app.post("/predict")
     async def predict_one(request: Request) -> Any:
-        try:
-            body = await request.json()
-            return {"action": predict([body])[0], "video": []}
-        except Exception as exc:  # noqa: BLE001 - reported in the reply, as NVIDIA's server
-            return JSONResponse({"action": [], "error": f"{type(exc).__name__}: {exc}"}, 400)
+        async def handle() -> Any:
+            body = await read_json(request)
+            actions = await asyncio.to_thread(predict, [body])
+            return {"action": actions[0], "video": []}
+
+        return await respond(request, handle, nvidia_error("action"))
 
     @app.post("/predict_batch")
     async def predict_batch(request: Request) -> Any:
-        try:
-            body = await request.json()
-            items = body.get("items")
-            if not isinstance(items, list) or not items:
-                raise ValueError("'items' must be a non-empty list of policy requests")
-            return {"actions": predict(items)}
-        except Exception as exc:  # noqa: BLE001
-            return JSONResponse({"actions": [], "error": f"{type(exc).__name__}: {exc}"}, 400)
+        async def handle() -> Any:
+            batch = validate(wire.PredictBatch, await read_json(request), "predict_batch body")
+            return {"actions": await asyncio.to_thread(predict, list(batch.items))}
+
+        return await respond(request, handle, nvidia_error("actions"))

@@ -1,13 +1,14 @@
 """``serve --protocol openai``: ``POST /v1/chat/completions`` and ``GET /v1/models``.
 
 The wire format is :mod:`cosmos3_eval.protocols.openai` (image/video parts, ``"A. ..."``
-options, ``seed``), the same one :mod:`cosmos3_eval.models.openai_api` sends.
+options, ``seed``), the same one :mod:`cosmos3_eval.models.openai_api` sends. The body is
+validated into :class:`~cosmos3_eval.protocols.openai.ChatRequest`.
 """
 
 from typing import Any
 
 from cosmos3_eval.protocols import openai as wire
-from cosmos3_eval.serve.served import CLIENT_ERRORS, Served, error_response, request_id
+from cosmos3_eval.serve.served import Served, read_json, request_id, respond
 
 
 def add_routes(app: Any, served: Served) -> None:
@@ -21,12 +22,12 @@ def add_routes(app: Any, served: Served) -> None:
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
-        try:
-            body = await request.json()
+        async def handle() -> Any:
+            body = await read_json(request)
             rid = request_id(request.headers)
-            out = await served.run("answer", lambda: wire.qa_request_from_chat(body, rid))
-        except CLIENT_ERRORS as exc:
-            return error_response(400, str(exc), "invalid_request_error")
-        except Exception as exc:
-            return error_response(500, f"{type(exc).__name__}: {exc}", "server_error")
-        return wire.chat_response(out.text, body.get("model", served.name))
+            limits = served.limits.media
+            out = await served.run("answer", lambda: wire.qa_request_from_chat(body, rid, limits))
+            model = body.get("model") if isinstance(body.get("model"), str) else None
+            return wire.chat_response(out.text, model or served.name)
+
+        return await respond(request, handle)

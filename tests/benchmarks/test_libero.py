@@ -86,10 +86,11 @@ def test_served_cosmos_policy_equals_in_process(tmp_path):
 
     from cosmos3_eval.models.baselines import RandomModel
     from cosmos3_eval.serve.cosmos_policy import add_routes
+    from cosmos3_eval.serve.served import Served
     from tests.helpers.servers import free_port
 
     app = FastAPI()
-    add_routes(app, RandomModel(), chunk_size=1)
+    add_routes(app, Served(RandomModel()), chunk_size=1)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     th = threading.Thread(target=server.run, daemon=True)
