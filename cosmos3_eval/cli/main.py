@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from cosmos3_eval.cli import compare, leaderboard, report, run, serve, sim_env
+from cosmos3_eval.cli import compare, export, leaderboard, report, run, serve, sim_env
 from cosmos3_eval.cli import list as list_
 from cosmos3_eval.cli.common import EXIT_FAILED, EXIT_USAGE
 from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "list": list_,
     "leaderboard": leaderboard,
     "compare": compare,
+    "export": export,
     "report": report,
     "serve": serve,
     "sim-env": sim_env,
