@@ -1,4 +1,4 @@
-"""Train a reference model on ``cosmos3-eval export`` data: ``python scripts/train_reference.py FAMILY``.
+"""Train a reference model on exported data: ``python scripts/train_reference.py FAMILY``.
 
 FAMILY: ``qa`` (physqa-sim-v2), ``push-block`` (push-block-v1) or ``reacher`` (gym-reacher-v1).
 Deterministic on CPU (fixed seed, deterministic algorithms, fixed thread count); writes
@@ -23,6 +23,7 @@ TASK = {"qa": "physqa-sim-v2", "push-block": "push-block-v1", "reacher": "gym-re
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, train, optionally write a damaged copy; return the exit code."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("family", choices=sorted(TASK))
     p.add_argument("--data", default="exports", help="parent folder of the exports")

@@ -49,7 +49,10 @@ def test_qa_export_loads_as_qa_jsonl_and_resumes(tmp_path: Path):
     # The exported answers are the generator's: an oracle over the file scores 100 %.
     gen = load_benchmark("physqa-sim-v2")
     for i, rec in enumerate(index):
-        assert gen.sample(rec["index"], rec["seed"]).data["answer"] == bench.sample(i, 0).data["answer"]
+        assert (
+            gen.sample(rec["index"], rec["seed"]).data["answer"]
+            == bench.sample(i, 0).data["answer"]
+        )
     # Torn write: the last index line is cut mid-way; a rerun rewrites only that sample.
     before = (folder / "data.jsonl").read_text()
     raw = (folder / "index.jsonl").read_bytes()

@@ -41,10 +41,15 @@ def test_damage_shuffles_exactly_one_tensor(tmp_path: Path):
     torch.manual_seed(0)
     save_file(BCPolicy("gym-reacher").state_dict(), str(tmp_path / "good.safetensors"))
     damage(tmp_path / "good.safetensors", tmp_path / "bad.safetensors", "head.2.weight")
-    good, bad = load_file(str(tmp_path / "good.safetensors")), load_file(str(tmp_path / "bad.safetensors"))
+    good, bad = (
+        load_file(str(tmp_path / "good.safetensors")),
+        load_file(str(tmp_path / "bad.safetensors")),
+    )
     changed = [k for k in good if not torch.equal(good[k], bad[k])]
     assert changed == ["head.2.weight"]
-    assert torch.equal(good[changed[0]].flatten().sort().values, bad[changed[0]].flatten().sort().values)
+    assert torch.equal(
+        good[changed[0]].flatten().sort().values, bad[changed[0]].flatten().sort().values
+    )
 
 
 def _scores(runs) -> list[tuple]:
@@ -70,6 +75,8 @@ def test_served_reference_scores_equal_in_process(tmp_path, task, module, extra,
     local = evaluate("torch", args, [(task, 4)], RunOptions(out=tmp_path / "l", progress=False))
     with spawn_server("torch", args, protocol) as s:
         r_args = {"base_url": s.url + "/v1"} if remote == "openai" else {"port": s.port}
-        served = evaluate(remote, r_args, [(task, 4)], RunOptions(out=tmp_path / "s", progress=False))
+        served = evaluate(
+            remote, r_args, [(task, 4)], RunOptions(out=tmp_path / "s", progress=False)
+        )
     assert served[0].n_errors == 0
     assert _scores(local) == _scores(served)

@@ -91,8 +91,14 @@ def export_policy(
         with h5py.File(out / "demos.hdf5", "a") as f:
             data = f.require_group("data")
             data.attrs["env_args"] = json.dumps(
-                {"task": bench.task_id, "env_kind": bench.env_kind, "kwargs": bench.env_kwargs(),
-                 "split": split, "base_seed": base_seed, "images": images}  # fmt: skip
+                {
+                    "task": bench.task_id,
+                    "env_kind": bench.env_kind,
+                    "kwargs": bench.env_kwargs(),
+                    "split": split,
+                    "base_seed": base_seed,
+                    "images": images,
+                }  # fmt: skip
             )
             for name in list(data):
                 if not data[name].attrs.get("complete", False):
@@ -110,8 +116,13 @@ def export_policy(
                     g.create_dataset(f"obs/{k}", data=v, **comp)
                 for k in ("actions", "rewards", "dones"):
                     g.create_dataset(k, data=demo[k])
-                g.attrs.update(num_samples=len(demo["actions"]), seed=seed, index=index,
-                               success=demo["success"], content_id=episode_content_id(env, seed))
+                g.attrs.update(
+                    num_samples=len(demo["actions"]),
+                    seed=seed,
+                    index=index,
+                    success=demo["success"],
+                    content_id=episode_content_id(env, seed),
+                )
                 g.attrs["complete"] = True  # last: marks the demo whole  # fmt: skip
                 f.flush()
                 written += 1

@@ -72,7 +72,7 @@ class BCPolicy(nn.Module):
         )  # fmt: skip
 
     def forward(self, proprio: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
-        """Actions in ``[-1, 1]`` from raw proprio ``(B, n)`` and prepped images ``(B, 3, 64, 64)``."""
+        """Actions in ``[-1, 1]`` from raw proprio ``(B, n)`` and images ``(B, 3, 64, 64)``."""
         x = (proprio - self.mean) / self.std
         if self.camera is not None:
             x = torch.cat([x, self.cnn(image)], dim=1)
@@ -84,7 +84,9 @@ class BCPolicy(nn.Module):
 
     def act(self, requests: list[ActRequest]) -> list[ActionChunk]:
         """One action per request (chunk of length 1)."""
-        p = torch.from_numpy(np.stack([self.proprio_vector(r.observation.proprio) for r in requests]))
+        p = torch.from_numpy(
+            np.stack([self.proprio_vector(r.observation.proprio) for r in requests])
+        )
         img = None
         if self.camera is not None:
             img = prep_image(np.stack([r.observation.images[self.camera] for r in requests]))

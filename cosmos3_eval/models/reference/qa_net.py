@@ -101,9 +101,7 @@ class QANet(nn.Module):
         enc = [encode_text(qu, ch) for _, qu, ch in items]
         q = torch.tensor([e[0] for e in enc], dtype=torch.long)
         opts = torch.tensor([e[1] for e in enc], dtype=torch.long)
-        mask = torch.tensor(
-            [[i < len(ch or []) for i in range(MAX_CHOICES)] for _, _, ch in items]
-        )
+        mask = torch.tensor([[i < len(ch or []) for i in range(MAX_CHOICES)] for _, _, ch in items])
         return frames, q, opts, mask
 
     def answer(self, requests: list[QARequest]) -> list[TextOutput]:
