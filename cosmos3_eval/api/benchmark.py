@@ -18,19 +18,28 @@ from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ActionSpec
 
 
-def derive_seed(task_id: str, index: int, base_seed: int) -> int:
+def derive_seed(task_id: str, index: int, base_seed: int, split: str = "eval") -> int:
     """Per-sample seed from (task, sample index, base seed), independent of execution order.
 
     Args:
         task_id: e.g. ``"physqa-sim-v1"``.
         index: Sample / episode index within the task.
         base_seed: The run's ``--seed``.
+        split: ``"eval"`` (what every run uses; byte-identical to the unsplit derivation) or
+            ``"train"`` (exported training data): a different hash domain with bit 31 set, so
+            train seeds lie in ``[2**31, 2**32)`` and can never equal an eval seed.
 
     Returns:
-        A 31-bit non-negative int (fits every RNG seed API, including MuJoCo / robosuite).
+        Eval: a 31-bit non-negative int (fits every RNG seed API, including MuJoCo /
+        robosuite). Train: a 32-bit int (still fits ``np.random.seed``).
     """
-    digest = hashlib.sha256(f"{task_id}|{index}|{base_seed}".encode()).digest()
-    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+    if split == "eval":
+        digest = hashlib.sha256(f"{task_id}|{index}|{base_seed}".encode()).digest()
+        return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+    if split != "train":
+        raise ValueError(f"split must be 'eval' or 'train', got {split!r}")
+    digest = hashlib.sha256(f"train|{task_id}|{index}|{base_seed}".encode()).digest()
+    return (int.from_bytes(digest[:4], "little") & 0x7FFFFFFF) | 0x80000000
 
 
 def sample_id(task_id: str, index: int) -> str:

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from cosmos3_eval import __version__
 from cosmos3_eval.api.redact import redact_text
-from cosmos3_eval.cli import compare, describe, leaderboard, report, run, serve, sim_env
+from cosmos3_eval.cli import compare, describe, export, leaderboard, report, run, serve, sim_env
 from cosmos3_eval.cli import list as list_
 from cosmos3_eval.cli.common import EXIT_FAILED, EXIT_USAGE
 from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "describe": describe,
     "leaderboard": leaderboard,
     "compare": compare,
+    "export": export,
     "report": report,
     "serve": serve,
     "sim-env": sim_env,

@@ -1,0 +1,1 @@
+"""Reference models trained on the suite's own exported data (see scripts/train_reference.py)."""

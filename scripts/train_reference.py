@@ -1,0 +1,53 @@
+"""Train a reference model on exported data: ``python scripts/train_reference.py FAMILY``.
+
+FAMILY: ``qa`` (physqa-sim-v2), ``push-block`` (push-block-v1) or ``reacher`` (gym-reacher-v1).
+Deterministic on CPU (fixed seed, deterministic algorithms, fixed thread count); writes
+``OUT/step_<N>.safetensors`` at several steps and ``OUT/steps.json``. Rebuild everything with::
+
+    cosmos3-eval export --tasks physqa-sim-v2 -n 1500 --out exports
+    cosmos3-eval export --tasks push-block-v1 -n 150 --out exports
+    cosmos3-eval export --tasks gym-reacher-v1 -n 300 --proprio-only --out exports
+    python scripts/train_reference.py qa        # then push-block, reacher
+
+A shuffled-layer copy of the last checkpoint (for the regression demo) is written with
+``--damage TENSOR``.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from cosmos3_eval.models.reference.train import TrainConfig, damage, train
+
+TASK = {"qa": "physqa-sim-v2", "push-block": "push-block-v1", "reacher": "gym-reacher-v1"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, train, optionally write a damaged copy; return the exit code."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("family", choices=sorted(TASK))
+    p.add_argument("--data", default="exports", help="parent folder of the exports")
+    p.add_argument("--out", default="ckpts", help="parent folder of the checkpoints")
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--save-at", default="50,150,400,800,1500", help="comma-separated steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--damage", help="also write damaged.safetensors with this tensor shuffled")
+    a = p.parse_args(argv)
+    cfg = TrainConfig(
+        family=a.family,
+        data=Path(a.data) / TASK[a.family],
+        out=Path(a.out) / a.family,
+        steps=a.steps,
+        save_at=tuple(int(s) for s in a.save_at.split(",")),
+        seed=a.seed,
+    )
+    res = train(cfg)
+    print(f"{a.family}: {res.n_train} training examples, {res.seconds:.1f} s")
+    if a.damage:
+        last = res.checkpoints[max(res.checkpoints)]
+        damage(last, cfg.out.parent / f"{a.family}-damaged.safetensors", a.damage)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
