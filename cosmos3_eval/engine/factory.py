@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from cosmos3_eval.api.registry import MODELS
-from cosmos3_eval.errors import ConfigError, UserError, did_you_mean
+from cosmos3_eval.api.registry import MODELS, PRIVILEGED, import_target, privileged_target
+from cosmos3_eval.errors import ConfigError, PrivilegeError, UserError, did_you_mean
 
 
 def create_model(name: str, args: dict[str, Any] | None = None) -> Any:
@@ -19,6 +19,7 @@ def create_model(name: str, args: dict[str, Any] | None = None) -> Any:
     Raises:
         UnknownNameError: Unknown model name.
         ConfigError: An unknown or invalid model argument.
+        PrivilegeError: The model declares ``privileged=True`` but is not a built-in oracle.
     """
     args = dict(args or {})
     factory = MODELS.load(name)
@@ -37,8 +38,44 @@ def create_model(name: str, args: dict[str, Any] | None = None) -> Any:
                     f"accepted: {', '.join(accepted) or '(none)'}"
                 )
     try:
-        return factory(**args)
+        model = factory(**args)
     except UserError:
         raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"bad --model-args for model '{name}': {exc}") from exc
+    check_privilege(model, name)
+    return model
+
+
+def check_privilege(model: Any, name: str | None = None) -> bool:
+    """Whether ``model`` is granted privileged ground truth; refuse one that only declares it.
+
+    Privilege is granted by :data:`cosmos3_eval.api.registry.PRIVILEGED`, never by the model's
+    own ``ModelInfo``: the model must be exactly the package class of a privileged entry and,
+    when ``name`` is given, have been built from that entry's built-in target.
+
+    Args:
+        model: A model instance (unwrapped: not a cache wrapper).
+        name: The registry name or ``module:attr`` it was built from, if known.
+
+    Returns:
+        ``True`` for a granted oracle, ``False`` for a model that declares no privilege.
+
+    Raises:
+        PrivilegeError: The model declares ``privileged=True`` without the grant.
+    """
+    info = getattr(model, "info", None)
+    if not getattr(info, "privileged", False):
+        return False
+    if name is not None:
+        target = privileged_target(name)
+        granted = target is not None and type(model) is import_target(target)
+    else:
+        granted = any(type(model) is import_target(t) for t in set(PRIVILEGED.values()))
+    if not granted:
+        raise PrivilegeError(
+            f"model '{name or getattr(info, 'name', type(model).__name__)}' declares "
+            "privileged=True, but privileged ground truth is granted only to the built-in "
+            f"references ({', '.join(sorted(PRIVILEGED))}); set ModelInfo(privileged=False)"
+        )
+    return True
