@@ -5,7 +5,7 @@ refuses another, naming the first differing field). It covers
 
 * the task: id, validated config, provenance (renderer settings, ...), and the sha256 of the
   task file and of every asset the benchmark declares (:meth:`Benchmark.assets`: data files,
-  media, MJCF scenes, scorer checkpoints) — ``task_assets``;
+  media, MJCF scenes, scorer checkpoints) — ``task_files``;
 * the model: its ``ModelInfo`` (name, revision, checkpoint sha256, params), the ``module:attr``
   target it was built from (two classes sharing ``info.name`` never resume each other) and the
   sha256 of its source files when it lives outside this package — ``model.source_sha256``;
@@ -52,7 +52,7 @@ def run_identity(
         "task": bench.task_id,
         "task_config": bench.config.model_dump(mode="json"),
         "task_provenance": provenance,
-        "task_assets": task_assets(bench, task_file),
+        "task_files": task_files(bench, task_file),
         "model": {
             "name": info.name,
             "revision": info.revision,
@@ -67,7 +67,7 @@ def run_identity(
     }
 
 
-def task_assets(bench: Benchmark, task_file: Path) -> dict[str, str]:
+def task_files(bench: Benchmark, task_file: Path) -> dict[str, str]:
     """File name -> sha256 of the task file and of every asset the benchmark declares.
 
     Names are relative to the task folder when the file is inside it, so the fingerprint of a
