@@ -45,10 +45,10 @@ def _accuracy(run_dir):
 def test_the_seed_rebuilder_wins_an_open_run_and_is_random_on_a_sealed_one(tmp_path, secret):
     assert _accuracy(_run(tmp_path / "open", SEED_REBUILDER)) == 1.0
     sealed = _run(tmp_path / "sealed", SEED_REBUILDER, "--seal", str(secret))
-    rand = _run(tmp_path / "sealed", "random", "--seal", str(secret))
-    # It rebuilt nothing: every answer is the random baseline's fallback, sample for sample.
-    assert [r["output"] for r in _records(sealed)] == [r["output"] for r in _records(rand)]
-    assert _accuracy(sealed) == _accuracy(rand) < 0.7
+    # Chance on physqa-sim-v1 is ~0.27 (random: 0.27 [0.21, 0.33] at n=200); 0.6 at n=20 would
+    # need a leak. The attacker may still match a question's text from an unrelated seed (count
+    # questions share their wording), which only gives it a prior-level guess.
+    assert _accuracy(sealed) < 0.6
 
 
 def test_sealed_runs_are_deterministic_per_secret_and_store_only_a_commitment(

@@ -4,9 +4,10 @@
   ``request.privileged["answer"]``: refused before its run directory exists.
 * :class:`SeedRebuilder` receives no privileged data but rebuilds the physqa-sim question from
   ``request.seed`` (or from the index in ``request.id`` and the public ``derive_seed``) with the
-  package's own generator, and answers with the generated truth. It scores ~1.0 on an open run
-  and falls back to chance (the ``random`` baseline's answer) when nothing it receives
-  regenerates the scene, i.e. on a sealed run.
+  package's own generator, and answers with the generated truth when the generated question
+  and choices match the request's. It scores ~1.0 on an open run and chance on a sealed run,
+  where nothing it receives regenerates the scene (it then answers like ``random``, or from an
+  unrelated scene whose question happens to read the same).
 """
 
 from __future__ import annotations
