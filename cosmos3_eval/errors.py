@@ -35,6 +35,10 @@ class ActionSpaceMismatch(UserError):
     """A model's declared action space does not match the task's (checked before step one)."""
 
 
+class PrivilegeError(UserError):
+    """A model declares privileged ground truth that the registry does not grant it."""
+
+
 class NotComparableError(UserError):
     """Two runs cannot be compared (different task versions, seeds or sample sets)."""
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
 from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.seal import Seal
 from cosmos3_eval.api.types import ActionSpec
 
 
@@ -103,6 +104,8 @@ class RolloutContext:
         artifacts_dir: Where videos go.
         privileged: Whether the model may receive privileged state (oracle).
         episode_timeout_s: Wall-clock limit per episode; a hung worker is killed.
+        seal: A sealed run's secret: the model then receives keyed episode ids and seeds
+            (:func:`cosmos3_eval.api.seal.seal_request`); ``None`` in an open run.
     """
 
     workers: int = 1
@@ -112,6 +115,7 @@ class RolloutContext:
     artifacts_dir: Path | None = None
     privileged: bool = False
     episode_timeout_s: float = 300.0
+    seal: Seal | None = None
 
 
 class Benchmark:
@@ -146,6 +150,15 @@ class Benchmark:
     def provenance(self) -> dict[str, Any]:
         """Extra facts for the manifest that can move a score (renderer settings, ...)."""
         return {}
+
+    def assets(self) -> list[Path]:
+        """Every file besides the task file and the package's code that can move a score.
+
+        Data files, media, MJCF models, scorer checkpoints: the runner hashes each into the
+        run's fingerprint, so an edited asset is never resumed into an old run. Paths inside
+        :attr:`task_dir` are named relative to it. Default: none.
+        """
+        return []
 
     def num_samples(self) -> int | None:
         """Number of samples available, or ``None`` when generated without limit."""

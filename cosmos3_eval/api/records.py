@@ -109,8 +109,25 @@ class ManifestTask(_Record):
     provenance: dict[str, Any]
 
 
+class ManifestSeal(_Record):
+    """The seal section of a sealed run's manifest (never the secret itself).
+
+    Attributes:
+        commitment: sha256 of the secret under a domain tag; two sealed runs are paired only
+            when their commitments are equal.
+        scheme: The keyed derivation (:data:`cosmos3_eval.api.seal.SEAL_SCHEME`).
+    """
+
+    commitment: str
+    scheme: str
+
+
 class Manifest(_Record):
-    """``manifest.json``: identity, provenance and status of one run."""
+    """``manifest.json``: identity, provenance and status of one run.
+
+    ``privileged`` marks a reference run of a built-in oracle (it read ground truth);
+    ``seal`` is set for sealed runs (``None``: open, publicly reproducible).
+    """
 
     schema_version: int
     created_at: str
@@ -123,6 +140,8 @@ class Manifest(_Record):
     packages: dict[str, str | None]
     environment: dict[str, Any]
     argv: list[str]
+    privileged: bool = False
+    seal: ManifestSeal | None = None
     fingerprint: str
     identity: dict[str, Any]
     run_id: str

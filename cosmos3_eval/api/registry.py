@@ -125,8 +125,7 @@ def _import_file(path: Path, target: str) -> Any:
     return module
 
 
-MODELS = Registry(
-    "model",
+_BUILTIN_MODELS = (
     {
         "random": "cosmos3_eval.models.baselines:RandomModel",
         "oracle": "cosmos3_eval.models.baselines:OracleModel",
@@ -153,7 +152,37 @@ MODELS = Registry(
         "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
     },
 )
+
+MODELS = Registry("model", _BUILTIN_MODELS)
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""
+
+PRIVILEGED: dict[str, str] = {
+    "oracle": "cosmos3_eval.models.baselines:OracleModel",
+    "twin": "cosmos3_eval.models.do_nothing_video:TwinModel",
+    "twin-lag": "cosmos3_eval.models.do_nothing_video:TwinModel",
+}
+"""The models granted privileged ground truth: registry name -> the package class they build.
+
+Privilege is granted here, never declared: a model receives ``request.privileged`` only if it
+was built from one of these names while the name still points at its built-in target, and it
+is an instance of exactly that class (see :func:`privileged_target`). Any other model whose
+``ModelInfo`` says ``privileged=True`` is refused before its run directory exists.
+"""
+
+
+def privileged_target(name: str) -> str | None:
+    """The package class a privileged model ``name`` must be, or ``None`` if not granted.
+
+    ``name`` may be a registry name or a ``module:attr`` string; either way privilege is
+    granted only when it resolves to the built-in target of a :data:`PRIVILEGED` entry (a
+    re-registered ``oracle`` pointing elsewhere is not granted).
+    """
+    target = MODELS.target(name) if name in MODELS or ":" in name else None
+    for granted, cls in PRIVILEGED.items():
+        if target is not None and target == _BUILTIN_MODELS[granted]:
+            return cls
+    return None
+
 
 BENCHMARK_TYPES = Registry(
     "benchmark type",

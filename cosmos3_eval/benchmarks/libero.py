@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from cosmos3_eval.api.actions import LIBERO_OSC_7D
 from cosmos3_eval.api.benchmark import EpisodeSpec, sample_id
+from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.api.types import ActionSpec
 from cosmos3_eval.benchmarks.policy import PolicyBenchmark, PolicyConfig, camera_and_proprio_keys
 from cosmos3_eval.errors import ConfigError
@@ -40,8 +41,7 @@ ENV_FILE = "envs/libero.py:LiberoEnv"
 @cache
 def libero_tasks() -> dict[str, Any]:
     """Suite -> task records (name, language, init-state count) shipped with the package."""
-    ref = resources.files("cosmos3_eval") / "data" / "libero" / "tasks.json"
-    return json.loads(ref.read_text())["suites"]
+    return json.loads(data_path("libero", "tasks.json").read_text())["suites"]
 
 
 class LiberoConfig(PolicyConfig):
@@ -106,6 +106,10 @@ class LiberoPolicy(PolicyBenchmark):
 
     def action_spec(self) -> ActionSpec:
         return LIBERO_OSC_7D
+
+    def assets(self) -> list[Path]:
+        """The shipped task list (names, instructions, init-state counts)."""
+        return [data_path("libero", "tasks.json")]
 
     def instruction(self) -> str:
         return self._tasks()[0]["language"]

@@ -7,6 +7,7 @@ spec, instruction, episode specs and metrics; :mod:`cosmos3_eval.engine.rollout`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from cosmos3_eval.api.actions import check_action_spec
@@ -18,6 +19,7 @@ from cosmos3_eval.api.benchmark import (
 from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec
 from cosmos3_eval.api.types import ActionSpec
+from cosmos3_eval.errors import DataError
 from cosmos3_eval.sim.envs.kinds import env_class
 from cosmos3_eval.sim.envs.robosuite import INSTRUCTIONS
 from cosmos3_eval.sim.render import render_provenance
@@ -81,9 +83,11 @@ class PushBlockConfig(PolicyConfig):
 
     Attributes:
         max_speed: Pusher speed at action 1 (m/s).
+        mjcf: The MJCF scene, relative to the task file's folder.
     """
 
     max_speed: float = 0.3
+    mjcf: str = "assets/push_block.xml"
 
 
 class PolicyBenchmark(ClosedLoopBenchmark):
@@ -231,3 +235,19 @@ class PushBlockPolicy(PolicyBenchmark):
         kw = super().env_kwargs()
         kw["max_speed"] = self.config.max_speed
         return kw
+
+    def mjcf_path(self) -> Path:
+        """The scene file the envs load (the task folder's, so a copied task dir is its own)."""
+        path = self.task_dir / self.config.mjcf
+        if not path.is_file():
+            raise DataError(f"{self.task_id}: MJCF asset not found: {path}")
+        return path
+
+    def env_spec(self) -> EnvSpec:
+        # The path goes to the workers but not into provenance: the fingerprint holds the
+        # file's hash (assets()), so moving a checkout does not change it.
+        return EnvSpec(self.env_kind, {**self.env_kwargs(), "xml": str(self.mjcf_path())})
+
+    def assets(self) -> list[Path]:
+        """The MJCF scene."""
+        return [self.mjcf_path()]

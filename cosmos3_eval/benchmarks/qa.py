@@ -461,6 +461,15 @@ class JsonlQA(_QABenchmark):
             privileged={"answer": item["answer"]} if privileged else None,
         )
 
+    def assets(self) -> list[Path]:
+        """The data file and every media file an item names (folders: their PNG frames)."""
+        files = [self.data_path]
+        for item in self.items:
+            for rel in [*item["image"], *([item["video"]] if item["video"] else [])]:
+                path = self._media_path(rel, self.task_id)
+                files.extend(sorted(path.glob("*.png")) if path.is_dir() else [path])
+        return files
+
     def provenance(self) -> dict[str, Any]:
         """The data file and its sha256 (a changed file changes the scores)."""
         return {

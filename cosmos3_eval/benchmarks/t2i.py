@@ -227,6 +227,16 @@ class ComposeT2I(StaticBenchmark):
             self._renderer.close()
             self._renderer = None
 
+    def assets(self) -> list[Path]:
+        """The files of the optional CLIP / FID scorer checkpoints."""
+        files: list[Path] = []
+        for name in (self.cfg.clip_checkpoint, self.cfg.fid_checkpoint):
+            root = _resolve(name, self.task_dir)
+            if root is not None:
+                found = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+                files.extend(found or [root])
+        return files
+
 
 def _resolve(path: str | None, task_dir: Path) -> Path | None:
     if path is None:

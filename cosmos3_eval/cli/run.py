@@ -3,11 +3,13 @@
 import argparse
 import glob
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cosmos3_eval.api.seal import SEAL_FILE_ENV, Seal
 from cosmos3_eval.cli.common import EXIT_OK, positive_int, verbosity
 from cosmos3_eval.cli.run_output import RunPrinter, footer
 from cosmos3_eval.engine.runner import RunOptions, evaluate
@@ -50,6 +52,17 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--executor", choices=["local", "process", "ray"], default="local")
     r.add_argument("--ray-address", help="join a Ray cluster: auto or HOST:PORT")
     r.add_argument("--model-placement", choices=["replicate", "shared"], default="replicate")
+    r.add_argument(
+        "--seal",
+        metavar="SECRET_FILE",
+        help=f"sealed run: derive seeds and request ids from this secret (default: "
+        f"${SEAL_FILE_ENV} if set); see the README's 'Open and sealed runs'",
+    )
+    r.add_argument(
+        "--restart",
+        action="store_true",
+        help="move an existing run directory aside (<dir>.old-<time>) and start afresh",
+    )
 
 
 def command(args: argparse.Namespace) -> int:
@@ -64,6 +77,8 @@ def command(args: argparse.Namespace) -> int:
     if args.workers == 0:
         raise UserError("--workers must be at least 1")
     model_args = parse_model_args(args.model_args)
+    seal_file = args.seal or os.environ.get(SEAL_FILE_ENV) or None
+    seal = Seal.from_file(seal_file) if seal_file else None
     if args.suite:
         suite = load_suite(args.suite)
         tasks = [(e.task, limit if limit is not None else e.limit) for e in suite.tasks]
@@ -87,7 +102,11 @@ def command(args: argparse.Namespace) -> int:
         executor=args.executor,
         ray_address=args.ray_address,
         model_placement=args.model_placement,
+        seal=seal,
+        restart=args.restart,
     )
+    if seal is not None:
+        print(f"sealed run (secret commitment {seal.commitment[:16]}...)", file=sys.stderr)
     printer = RunPrinter(verbosity(args))
     runs = []
     for label, sweep_args in _expand_sweep(args.model, model_args, args.label):

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from cosmos3_eval.api.model import ModelInfo, capabilities
 from cosmos3_eval.api.model_args import args_schema, validation_line
-from cosmos3_eval.api.registry import MODELS
-from cosmos3_eval.errors import ConfigError, UserError, did_you_mean
+from cosmos3_eval.api.registry import MODELS, PRIVILEGED, import_target, privileged_target
+from cosmos3_eval.errors import ConfigError, PrivilegeError, UserError, did_you_mean
 
 CAPABILITY_METHODS = "answer, generate_images, generate_videos or act"
 
@@ -30,6 +30,7 @@ def convert_args(name: str, factory: Any, args: dict[str, Any]) -> dict[str, Any
     Raises:
         ConfigError: An unknown argument (with did-you-mean), a missing required one, or a
             value of the wrong type.
+        PrivilegeError: The model declares ``privileged=True`` but is not a built-in oracle.
     """
     schema = args_schema(factory)
     if schema is None:
@@ -103,4 +104,39 @@ def create_model(name: str, args: dict[str, Any] | None = None) -> Any:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"bad --model-args for model '{name}': {exc}") from exc
     check_model_contract(model, name)
+    check_privilege(model, name)
     return model
+
+
+def check_privilege(model: Any, name: str | None = None) -> bool:
+    """Whether ``model`` is granted privileged ground truth; refuse one that only declares it.
+
+    Privilege is granted by :data:`cosmos3_eval.api.registry.PRIVILEGED`, never by the model's
+    own ``ModelInfo``: the model must be exactly the package class of a privileged entry and,
+    when ``name`` is given, have been built from that entry's built-in target.
+
+    Args:
+        model: A model instance (unwrapped: not a cache wrapper).
+        name: The registry name or ``module:attr`` it was built from, if known.
+
+    Returns:
+        ``True`` for a granted oracle, ``False`` for a model that declares no privilege.
+
+    Raises:
+        PrivilegeError: The model declares ``privileged=True`` without the grant.
+    """
+    info = getattr(model, "info", None)
+    if not getattr(info, "privileged", False):
+        return False
+    if name is not None:
+        target = privileged_target(name)
+        granted = target is not None and type(model) is import_target(target)
+    else:
+        granted = any(type(model) is import_target(t) for t in set(PRIVILEGED.values()))
+    if not granted:
+        raise PrivilegeError(
+            f"model '{name or getattr(info, 'name', type(model).__name__)}' declares "
+            "privileged=True, but privileged ground truth is granted only to the built-in "
+            f"references ({', '.join(sorted(PRIVILEGED))}); set ModelInfo(privileged=False)"
+        )
+    return True

@@ -21,6 +21,7 @@ from cosmos3_eval.api.benchmark import (
     score_values,
 )
 from cosmos3_eval.api.model import call_batched
+from cosmos3_eval.api.seal import seal_request
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.errors import UserError
@@ -38,6 +39,13 @@ def batched(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def sample_seed(task_id: str, index: int, options: RunOptions) -> int:
+    """The generation seed of sample ``index``: public in an open run, keyed when sealed."""
+    if options.seal is None:
+        return derive_seed(task_id, index, options.seed)
+    return options.seal.seed(task_id, index, options.seed)
+
+
 def static_records(
     bench: StaticBenchmark,
     model: Any,
@@ -53,7 +61,7 @@ def static_records(
     method = getattr(model, bench.capability.value)
     for indices in batched(pending, max(1, options.batch_size)):
         samples: list[Sample] = [
-            bench.sample(i, derive_seed(bench.task_id, i, options.seed)) for i in indices
+            bench.sample(i, sample_seed(bench.task_id, i, options)) for i in indices
         ]
         requests: list[Any] = []
         failed: dict[int, str] = {}
@@ -72,8 +80,13 @@ def static_records(
         outputs: dict[int, Any] = {}
         t0 = time.perf_counter()
         if live:
+            # The model sees sealed ids / seeds; scoring keeps the benchmark's own request.
+            sent = [
+                seal_request(options.seal, requests[k], samples[k].id, samples[k].seed)
+                for k in live
+            ]
             try:
-                outputs = dict(zip(live, call_batched(method, [requests[k] for k in live])))
+                outputs = dict(zip(live, call_batched(method, sent)))
             except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
                 for k in live:
                     failed[k] = f"model raised {error_text(exc)}"
@@ -116,7 +129,7 @@ def closed_loop_records(
     artifacts: Path,
 ) -> Iterator[dict[str, Any]]:
     """Yield one record per pending episode (in completion order) from the rollout engine."""
-    specs = [bench.episode(i, derive_seed(bench.task_id, i, options.seed)) for i in pending]
+    specs = [bench.episode(i, sample_seed(bench.task_id, i, options)) for i in pending]
     if not specs:
         return
     ctx = RolloutContext(
@@ -127,6 +140,7 @@ def closed_loop_records(
         artifacts_dir=artifacts,
         privileged=bool(model.info.privileged),
         episode_timeout_s=options.episode_timeout_s,
+        seal=options.seal,
     )
     for rec in rollout(bench, model, specs, ctx):
         rec.setdefault("category", "all")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cosmos3_eval.api.seal import Seal
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -27,6 +29,10 @@ class RunOptions:
         executor: ``local`` (in-process), ``process`` (spawned pool) or ``ray``.
         ray_address: Ray cluster to join (``auto`` / ``HOST:PORT``); ``None`` = local Ray.
         model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
+        seal: The secret of a sealed run (keyed seeds and request ids, see
+            :mod:`cosmos3_eval.api.seal`); ``None`` = an open, publicly reproducible run.
+        restart: Move an existing run directory aside (``<dir>.old-<UTC time>``) and start
+            afresh instead of resuming it.
     """
 
     limit: int | None = None
@@ -44,3 +50,5 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     model_placement: str = "replicate"
+    seal: Seal | None = None
+    restart: bool = False

@@ -34,6 +34,7 @@ import numpy as np
 from cosmos3_eval.api.benchmark import ClosedLoopBenchmark, EpisodeSpec, RolloutContext
 from cosmos3_eval.api.media import write_mp4
 from cosmos3_eval.api.model import check_outputs
+from cosmos3_eval.api.seal import seal_request
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.sim.vector import EnvWorker, WorkerDied, WorkerTimeout
@@ -185,14 +186,19 @@ class _Rollout:
         """Batched act calls; each item is a validated chunk or an error reason."""
         ctx = self.ctx
         requests = [
-            ActRequest(
-                episode_id=s.spec.id,
-                observation=s.obs,
-                instruction=self.bench.episode_instruction(s.spec),
-                step=s.steps,
-                seed=s.spec.seed,
-                action_spec=self.spec,
-                privileged={"actions": s.expert} if ctx.privileged else None,
+            seal_request(
+                ctx.seal,
+                ActRequest(
+                    episode_id=s.spec.id,
+                    observation=s.obs,
+                    instruction=self.bench.episode_instruction(s.spec),
+                    step=s.steps,
+                    seed=s.spec.seed,
+                    action_spec=self.spec,
+                    privileged={"actions": s.expert} if ctx.privileged else None,
+                ),
+                s.spec.id,
+                s.spec.seed,
             )
             for s in slots
         ]

@@ -26,13 +26,15 @@ from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, 
 from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
 from cosmos3_eval.api.redact import redact_argv
-from cosmos3_eval.api.registry import BENCHMARK_TYPES
+from cosmos3_eval.api.registry import BENCHMARK_TYPES, MODELS
+from cosmos3_eval.api.seal import SEAL_SCHEME
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
-from cosmos3_eval.engine.factory import check_model_contract, create_model
+from cosmos3_eval.engine.factory import check_model_contract, check_privilege, create_model
+from cosmos3_eval.engine.fingerprint import run_identity
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
-from cosmos3_eval.engine.tasks import load_benchmark, load_task_file
+from cosmos3_eval.engine.tasks import find_task_file, load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError
 from cosmos3_eval.results.rundir import (
     SCHEMA_VERSION,
@@ -41,6 +43,7 @@ from cosmos3_eval.results.rundir import (
     environment,
     file_sha256,
     git_info,
+    move_aside,
     now_iso,
     package_versions,
     source_sha256,
@@ -82,28 +85,20 @@ def planned_size(bench: Benchmark, limit: int | None) -> int:
     return n
 
 
-def _identity(
-    bench: Benchmark, model: Any, options: RunOptions, provenance: dict[str, Any]
-) -> dict[str, Any]:
-    info = model.info
-    return {
-        "task": bench.task_id,
-        "task_config": bench.config.model_dump(mode="json"),
-        "task_provenance": provenance,
-        "model": {
-            "name": info.name,
-            "revision": info.revision,
-            "checkpoint_sha256": info.checkpoint_sha256,
-            "params": info.params,
-        },
-        "base_seed": options.seed,
-        "code": {"version": __version__, "source_sha256": source_sha256()},
-    }
-
-
 def _manifest(
-    bench: Benchmark, model: Any, options: RunOptions, n: int, identity: dict[str, Any]
+    bench: Benchmark,
+    model: Any,
+    options: RunOptions,
+    n: int,
+    identity: dict[str, Any],
+    privileged: bool,
 ) -> dict[str, Any]:
+    seal = options.seal
+    derivation = (
+        "sha256(f'{task}|{index}|{base_seed}')[:4] little-endian & 0x7fffffff"
+        if seal is None
+        else "hmac-sha256(secret, f'generate|{task}|{index}|{base_seed}')[:4] & 0x7fffffff"
+    )
     return {
         "created_at": now_iso(),
         "label": options.label or model.info.name,
@@ -117,10 +112,10 @@ def _manifest(
             "config": bench.config.model_dump(mode="json"),
             "provenance": identity["task_provenance"],
         },
-        "seeds": {
-            "base_seed": options.seed,
-            "derivation": "sha256(f'{task}|{index}|{base_seed}')[:4] little-endian & 0x7fffffff",
-        },
+        "seeds": {"base_seed": options.seed, "derivation": derivation},
+        # Reference rows (oracles) are marked so leaderboards never rank them with models.
+        "privileged": privileged,
+        "seal": None if seal is None else {"commitment": seal.commitment, "scheme": SEAL_SCHEME},
         "plan": {"n": n, "batch_size": options.batch_size, "workers": options.workers},
         "code": {"version": __version__, "source_sha256": source_sha256(), **git_info()},
         "packages": package_versions(),
@@ -194,12 +189,25 @@ def run_task(
                 f"(needed by {bench.task_id})"
             )
         bench.check_model(model)
+        inner = model.model if isinstance(model, CachedModel) else model
+        privileged = check_privilege(inner, model_spec[0] if model_spec else None)
         n = planned_size(bench, limit if limit is not None else options.limit)
         label = options.label or model.info.name
         run = RunDir(Path(options.out) / f"{_safe(label)}__{bench.task_id}")
-        # Provenance can be costly (JsonlQA hashes its data file): computed once per run.
-        identity = _identity(bench, model, options, bench.provenance())
-        resumed = run.open(identity, _manifest(bench, model, options, n, identity))
+        target = (
+            MODELS.target(model_spec[0])
+            if model_spec
+            else f"{type(inner).__module__}:{type(inner).__qualname__}"
+        )
+        # Provenance and asset hashes can be costly: computed once per run.
+        identity = run_identity(
+            bench, inner, options, bench.provenance(), find_task_file(task_id), target
+        )
+        manifest = _manifest(bench, model, options, n, identity, privileged)
+        if options.restart and run.exists():
+            moved = move_aside(run.path)
+            print(f"--restart: moved the old run {run.path} to {moved}", file=sys.stderr)
+        resumed = run.open(identity, manifest)
         run.repair()
         done = run.completed_ids()
         planned_ids = {sample_id(bench.task_id, i) for i in range(n)}

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -228,7 +229,7 @@ class RunDir:
                 diff = _first_difference(old.get("identity", {}), to_jsonable(identity))
                 raise UserError(
                     f"{self.path} holds a run with a different {diff}; refusing to mix "
-                    "results: use a new --out directory or delete that one"
+                    "results: use a new --out directory, or --restart to move that one aside"
                 )
             return True
         self.path.mkdir(parents=True, exist_ok=True)
@@ -368,13 +369,34 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+_MOVED_ASIDE = re.compile(r"\.old-\d{8}T\d{6}Z(-\d+)?$")
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a run directory to ``<path>.old-<UTC time>[-k]`` (never deleted) and return it."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = path.with_name(f"{path.name}.old-{stamp}")
+    k = 1
+    while dest.exists():  # two restarts within one second keep both old runs
+        dest = path.with_name(f"{path.name}.old-{stamp}-{k}")
+        k += 1
+    os.rename(path, dest)
+    return dest
+
+
 def find_runs(paths: list[Path]) -> list[RunDir]:
-    """Every run directory at or below the given paths (sorted, de-duplicated)."""
+    """Every run directory at or below the given paths (sorted, de-duplicated).
+
+    Runs moved aside by ``--restart`` are skipped unless named directly.
+    """
     found: dict[Path, RunDir] = {}
     for root in paths:
         if not root.exists():
             raise DataError(f"no such results path: {root}")
-        candidates = [root / MANIFEST] if (root / MANIFEST).is_file() else root.rglob(MANIFEST)
+        if (root / MANIFEST).is_file():
+            candidates = [root / MANIFEST]
+        else:
+            candidates = [m for m in root.rglob(MANIFEST) if not _MOVED_ASIDE.search(m.parent.name)]
         for m in candidates:
             found[m.parent.resolve()] = RunDir(m.parent)
     return [found[k] for k in sorted(found)]

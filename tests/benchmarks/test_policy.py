@@ -9,6 +9,7 @@ import pytest
 from cosmos3_eval.api.actions import COSMOS_10D
 from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
 from cosmos3_eval.api.model import ModelInfo
+from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.api.types import ActionChunk
 from cosmos3_eval.benchmarks.policy import PushBlockPolicy, RobosuitePolicy
 from cosmos3_eval.engine.rollout import rollout
@@ -43,7 +44,8 @@ def _run(bench, model, n, **ctx):
 
 
 def _push(tmp_path, **cfg):
-    return PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(**cfg), tmp_path)
+    # The shipped task folder: push-block reads its MJCF from there (tasks/assets/).
+    return PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(**cfg), data_path("tasks"))
 
 
 class _Faulty(PushBlockPolicy):
@@ -52,7 +54,7 @@ class _Faulty(PushBlockPolicy):
     env_kind = "tests.helpers.faulty_env:FaultyEnv"
 
     def __init__(self, tmp_path):
-        super().__init__("push-block-v1", PushBlockPolicy.Config(horizon=30), tmp_path)
+        super().__init__("push-block-v1", PushBlockPolicy.Config(horizon=30), data_path("tasks"))
         self.faults = {}
 
     def env_kwargs(self):

@@ -22,7 +22,7 @@ import pytest
 from cosmos3_eval.api.types import TextOutput
 from cosmos3_eval.cli.main import main as cli_main
 from cosmos3_eval.engine.runner import RunOptions, evaluate, run_task
-from cosmos3_eval.models.baselines import OracleModel
+from cosmos3_eval.models.baselines import RandomModel
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 HOSTILE = "<script>alert(1)</script>"
@@ -37,17 +37,20 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class HostileOracle(OracleModel):
-    """An oracle whose name is a script tag and whose odd-seed answers are an HTML payload."""
+class HostileModel(RandomModel):
+    """A model whose name is a script tag and whose odd-seed answers are an HTML payload.
+
+    (Not an oracle subclass: privilege is granted by the registry, so one would be refused.)
+    """
 
     def __init__(self):
         super().__init__()
         self.info = replace(self.info, name=HOSTILE)
 
     def answer(self, requests):
-        truth = super().answer(requests)
+        guess = super().answer(requests)
         return [
-            t if r.seed % 2 == 0 else TextOutput(HOSTILE_ANSWER) for r, t in zip(requests, truth)
+            t if r.seed % 2 == 0 else TextOutput(HOSTILE_ANSWER) for r, t in zip(requests, guess)
         ]
 
 
@@ -76,7 +79,7 @@ def site(tmp_path_factory):
     evaluate("static", {}, [("physics-i2v-v1", None)], base)
     evaluate("blank", {}, [("compose-t2i-v1", None)], base)
     evaluate("fixed-scene", {}, [("compose-t2i-v1", None)], base)
-    run_task(HostileOracle(), "qa-sample-v1", replace(base, label=HOSTILE))
+    run_task(HostileModel(), "qa-sample-v1", replace(base, label=HOSTILE))
     # A checkpoint sweep: one series ("ckpt"), two steps parsed from the labels.
     evaluate("random", {}, [("qa-sample-v1", None)], replace(base, label="ckpt@step_1000"))
     evaluate("oracle", {}, [("qa-sample-v1", None)], replace(base, label="ckpt@step_2000"))
