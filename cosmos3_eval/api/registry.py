@@ -125,33 +125,31 @@ def _import_file(path: Path, target: str) -> Any:
     return module
 
 
-_BUILTIN_MODELS = (
-    {
-        "random": "cosmos3_eval.models.baselines:RandomModel",
-        "oracle": "cosmos3_eval.models.baselines:OracleModel",
-        "blind": "cosmos3_eval.models.blind:BlindModel",
-        "blank": "cosmos3_eval.models.image_baselines:BlankModel",
-        "fixed-scene": "cosmos3_eval.models.image_baselines:FixedSceneModel",
-        "static": "cosmos3_eval.models.video_baselines:StaticVideoModel",
-        "const-velocity": "cosmos3_eval.models.video_baselines:ConstVelocityModel",
-        "all-black": "cosmos3_eval.models.do_nothing_video:all_black",
-        "mean-frame": "cosmos3_eval.models.do_nothing_video:mean_frame",
-        "blurred-last": "cosmos3_eval.models.do_nothing_video:blurred_last",
-        "reversed-context": "cosmos3_eval.models.do_nothing_video:reversed_context",
-        "ping-pong": "cosmos3_eval.models.do_nothing_video:ping_pong",
-        "twin": "cosmos3_eval.models.do_nothing_video:TwinModel",
-        "twin-lag": "cosmos3_eval.models.do_nothing_video:twin_lag",
-        "action-shift": "cosmos3_eval.models.world_baselines:ActionShiftModel",
-        "openai": "cosmos3_eval.models.openai_api:OpenAIChatModel",
-        "vllm-omni": "cosmos3_eval.models.vllm_omni:VllmOmniModel",
-        "openpi": "cosmos3_eval.models.openpi:OpenPIModel",
-        "diffusers": "cosmos3_eval.models.diffusers_model:DiffusersModel",
-        "torch": "cosmos3_eval.models.torch_model:TorchModel",
-        "hf": "cosmos3_eval.models.hf_model:HFModel",
-        "zero": "cosmos3_eval.models.policy_baselines:ZeroModel",
-        "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
-    },
-)
+_BUILTIN_MODELS = {
+    "random": "cosmos3_eval.models.baselines:RandomModel",
+    "oracle": "cosmos3_eval.models.baselines:OracleModel",
+    "blind": "cosmos3_eval.models.blind:BlindModel",
+    "blank": "cosmos3_eval.models.image_baselines:BlankModel",
+    "fixed-scene": "cosmos3_eval.models.image_baselines:FixedSceneModel",
+    "static": "cosmos3_eval.models.video_baselines:StaticVideoModel",
+    "const-velocity": "cosmos3_eval.models.video_baselines:ConstVelocityModel",
+    "all-black": "cosmos3_eval.models.do_nothing_video:all_black",
+    "mean-frame": "cosmos3_eval.models.do_nothing_video:mean_frame",
+    "blurred-last": "cosmos3_eval.models.do_nothing_video:blurred_last",
+    "reversed-context": "cosmos3_eval.models.do_nothing_video:reversed_context",
+    "ping-pong": "cosmos3_eval.models.do_nothing_video:ping_pong",
+    "twin": "cosmos3_eval.models.do_nothing_video:TwinModel",
+    "twin-lag": "cosmos3_eval.models.do_nothing_video:twin_lag",
+    "action-shift": "cosmos3_eval.models.world_baselines:ActionShiftModel",
+    "openai": "cosmos3_eval.models.openai_api:OpenAIChatModel",
+    "vllm-omni": "cosmos3_eval.models.vllm_omni:VllmOmniModel",
+    "openpi": "cosmos3_eval.models.openpi:OpenPIModel",
+    "diffusers": "cosmos3_eval.models.diffusers_model:DiffusersModel",
+    "torch": "cosmos3_eval.models.torch_model:TorchModel",
+    "hf": "cosmos3_eval.models.hf_model:HFModel",
+    "zero": "cosmos3_eval.models.policy_baselines:ZeroModel",
+    "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
+}
 
 MODELS = Registry("model", _BUILTIN_MODELS)
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""
