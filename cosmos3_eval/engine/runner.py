@@ -31,6 +31,7 @@ from cosmos3_eval.engine.executors import Job, make_executor
 from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
+from cosmos3_eval.engine.profile import reproduction_profile
 from cosmos3_eval.engine.tasks import load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError
 from cosmos3_eval.results.rundir import (
@@ -38,7 +39,6 @@ from cosmos3_eval.results.rundir import (
     RunDir,
     SampleWriter,
     environment,
-    file_sha256,
     git_info,
     now_iso,
     package_versions,
@@ -103,7 +103,7 @@ def _identity(
 def _manifest(
     bench: Benchmark, model: Any, options: RunOptions, n: int, identity: dict[str, Any]
 ) -> dict[str, Any]:
-    return {
+    manifest = {
         "created_at": now_iso(),
         "label": options.label or model.info.name,
         "model": model.info.to_json(),
@@ -126,6 +126,9 @@ def _manifest(
         "environment": environment(),
         "argv": sys.argv,
     }
+    # What must match for two runs' scores to be compared (``compare`` refuses otherwise).
+    manifest["profile"] = reproduction_profile(model, manifest)
+    return manifest
 
 
 def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
@@ -241,12 +244,8 @@ def run_task(
             raise RunFailed(failed_reason)
         metrics = compute_metrics(bench, run, n, model.info.name)
         write_json_atomic(run.metrics_path, metrics)
-        run.update_manifest(
-            status="complete",
-            finished_at=now_iso(),
-            n_samples=metrics["n_samples"],
-            n_errors=metrics["n_errors"],
-            samples_sha256=file_sha256(run.samples_path),
+        run.complete(
+            finished_at=now_iso(), n_samples=metrics["n_samples"], n_errors=metrics["n_errors"]
         )
         return TaskRun(
             task_id=bench.task_id,

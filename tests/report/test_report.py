@@ -14,7 +14,8 @@ from cosmos3_eval.report.html import esc, leaderboard_table
 from cosmos3_eval.report.plots import legend_label
 from cosmos3_eval.report.site import card, copy_artifact
 from cosmos3_eval.report.sweep import find_sweeps, run_step, series_name
-from cosmos3_eval.results.leaderboard import VerifiedRun, build_leaderboard, load_schema
+from cosmos3_eval.results.board import build_leaderboard
+from cosmos3_eval.results.leaderboard import VerifiedRun, load_schema
 
 HOSTILE = "<script>alert(1)</script>"
 
