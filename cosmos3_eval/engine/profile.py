@@ -9,8 +9,8 @@ differ (``--allow-profile-diff`` overrides and prints the difference).
   :data:`GENERATION_PARAMS` found in ``ModelInfo.params`` plus what the model's optional
   ``generation_settings()`` method returns (which wins). Other args (checkpoint path,
   ``degrade``, device) are what a comparison is about, and stay out.
-* ``simulator``: MuJoCo / robosuite / gymnasium versions, the GL backend and the task's
-  render settings (from its provenance).
+* ``simulator``: MuJoCo / robosuite / gymnasium versions (the manifest's packages), the GL
+  backend and render settings of a task that renders (its provenance's ``render``).
 """
 
 from __future__ import annotations
@@ -43,13 +43,14 @@ def reproduction_profile(model: Any, manifest: dict[str, Any]) -> dict[str, Any]
     if callable(settings):
         generation.update(settings() or {})
     packages = manifest.get("packages") or {}
-    env_sim = (manifest.get("environment") or {}).get("simulator") or {}
     render = (manifest.get("task") or {}).get("provenance", {}).get("render") or {}
     simulator = {
         "mujoco": packages.get("mujoco"),
         "robosuite": packages.get("robosuite"),
         "gymnasium": packages.get("gymnasium"),
-        "gl_backend": render.get("gl_backend") or env_sim.get("gl_backend"),
+        # From the task's render provenance only: the environment's MUJOCO_GL depends on what
+        # the process rendered before, and a task that renders nothing has no backend.
+        "gl_backend": render.get("gl_backend"),
         "render_settings": render.get("settings"),
     }
     return {"generation": generation, "simulator": simulator}

@@ -89,7 +89,10 @@ def build_leaderboard(
             c = r["cells"].get(t)
             if c:
                 runs_table.append(
-                    [md_cell(x) for x in (r["model"], t, c["run_id"], c["n"], r["commit"], r["date"])]
+                    [
+                        md_cell(x)
+                        for x in (r["model"], t, c["run_id"], c["n"], r["commit"], r["date"])
+                    ]
                 )
         flat_rows.append(_flat(r, schema, fams, present))
     md_table = tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)

@@ -268,5 +268,3 @@ def _fmt_se(v: tuple[float, float] | None, scale: float) -> str:
 def _task_order(schema: LeaderboardSchema) -> Any:
     order = {t: i for i, t in enumerate(schema.tasks)}
     return lambda t: (order.get(t, len(order)), t)
-
-
