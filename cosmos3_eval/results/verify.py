@@ -75,7 +75,7 @@ class VerifiedRun:
     @property
     def label(self) -> str:
         """The model label the run was made under (covered by the manifest checksum)."""
-        return self.manifest["label"]
+        return self.manifest.get("label") or self.path.name.rsplit("__", 1)[0]
 
     @property
     def privileged(self) -> bool:
