@@ -151,6 +151,9 @@ class Manifest(_Record):
     n_errors: int | None = None
     samples_sha256: str | None = None
     failure: str | None = None
+    profile: dict[str, Any] | None = None
+    metrics_sha256: str | None = None
+    manifest_sha256: str | None = None
 
 
 _M = TypeVar("_M", bound=BaseModel)

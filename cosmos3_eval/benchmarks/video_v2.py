@@ -23,8 +23,7 @@ from cosmos3_eval.api.types import I2VRequest
 from cosmos3_eval.scorers import motion as mo
 from cosmos3_eval.scorers import physics_iq as piq
 from cosmos3_eval.scorers import video as vm
-
-PIQ_KEYS = ("spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou", "mse")
+from cosmos3_eval.scorers.physics_iq import PIQ_KEYS, sample_terms
 
 V2_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec(
@@ -132,23 +131,6 @@ def score_video_v2(
         gen_c = vm.centroids(vm.color_masks(gen[k:], hues))
         scores["trajectory_error_px"] = Score(vm.trajectory_error(true_c, gen_c, math.hypot(h, w)))
     return Scored(scores=scores, output={"frames": int(gen.shape[0])})
-
-
-def sample_terms(records: list[dict[str, Any]]) -> list[piq.SampleTerms]:
-    """Physics-IQ terms of each record (errored records: model ``None``)."""
-    out = []
-    for rec in records:
-        sc = rec.get("scores") or {}
-        var = {k: sc.get(f"physics_iq_variance_{k}") for k in PIQ_KEYS}
-        model = {k: sc.get(f"physics_iq_{k}") for k in PIQ_KEYS}
-        failed = rec.get("error") is not None or any(v is None for v in model.values())
-        out.append(
-            piq.SampleTerms(
-                model=None if failed else model,
-                variance=None if any(v is None for v in var.values()) else var,
-            )
-        )
-    return out
 
 
 def physics_iq_corpus(records: list[dict[str, Any]], seed: int) -> dict[str, MetricValue]:

@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cosmos3_eval.results.compare import compare_main
+from cosmos3_eval.results.gate import GateOptions, gate
 
 
 def add_parser(sub: Any) -> None:
@@ -14,8 +14,27 @@ def add_parser(sub: Any) -> None:
     c.add_argument("new", help="candidate results directory")
     c.add_argument("--max-drop", type=float, default=0.02, help="tolerated drop (absolute)")
     c.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    c.add_argument(
+        "--allow-missing", action="store_true", help="compare shared tasks if NEW lacks some"
+    )
+    c.add_argument(
+        "--require-power", action="store_true", help="exit 2 if a task's MDE exceeds --max-drop"
+    )
+    c.add_argument(
+        "--allow-profile-diff",
+        action="store_true",
+        help="compare runs whose reproduction profiles differ (prints the difference)",
+    )
+    c.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
 
 def command(args: argparse.Namespace) -> int:
-    """Print the comparison; the exit code is 1 on a significant regression."""
-    return compare_main(Path(args.base), Path(args.new), args.max_drop, args.alpha)
+    """Print the verdict: 0 ok, 1 significant regression, 2 refused (see docs/ci-gate.md)."""
+    opts = GateOptions(
+        max_drop=args.max_drop,
+        alpha=args.alpha,
+        allow_missing=args.allow_missing,
+        require_power=args.require_power,
+        allow_profile_diff=args.allow_profile_diff,
+    )
+    return gate(Path(args.base), Path(args.new), opts, as_json=args.json)

@@ -6,7 +6,7 @@ from typing import Any
 
 from cosmos3_eval.cli.common import EXIT_OK
 from cosmos3_eval.report import write_leaderboard_html
-from cosmos3_eval.results.leaderboard import build_leaderboard
+from cosmos3_eval.results.board import build_leaderboard
 
 
 def add_parser(sub: Any) -> None:
@@ -15,15 +15,27 @@ def add_parser(sub: Any) -> None:
     lb.add_argument("results", nargs="+", help="results directories or run directories")
     lb.add_argument("--out", default="leaderboard", help="output directory")
     lb.add_argument("--schema", help="leaderboard schema (default leaderboard/schema.yaml)")
+    lb.add_argument(
+        "--strict", action="store_true", help="refuse failed / incomplete runs (default: skip)"
+    )
+    lb.add_argument("--json", action="store_true", help="print leaderboard.json, not Markdown")
 
 
 def command(args: argparse.Namespace) -> int:
     """Write the tables and print the markdown one."""
     board = build_leaderboard(
-        [Path(p) for p in args.results], Path(args.out), Path(args.schema) if args.schema else None
+        [Path(p) for p in args.results],
+        Path(args.out),
+        Path(args.schema) if args.schema else None,
+        strict=args.strict,
     )
     # The HTML page belongs to the report layer; results only writes the data files.
     board.files.append(write_leaderboard_html(board.rows, board.schema, Path(args.out)))
+    if args.json:
+        print(board.files[2].read_text(), end="")
+        return EXIT_OK
     print(board.markdown)
+    for note in board.notes:
+        print(f"note: {note}")
     print(f"\nwrote {', '.join(str(p) for p in board.files)}")
     return EXIT_OK

@@ -34,6 +34,7 @@ from cosmos3_eval.engine.factory import check_model_contract, check_privilege, c
 from cosmos3_eval.engine.fingerprint import run_identity
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
+from cosmos3_eval.engine.profile import reproduction_profile
 from cosmos3_eval.engine.tasks import find_task_file, load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError
 from cosmos3_eval.results.rundir import (
@@ -41,7 +42,6 @@ from cosmos3_eval.results.rundir import (
     RunDir,
     SampleWriter,
     environment,
-    file_sha256,
     git_info,
     move_aside,
     now_iso,
@@ -99,7 +99,7 @@ def _manifest(
         if seal is None
         else "hmac-sha256(secret, f'generate|{task}|{index}|{base_seed}')[:4] & 0x7fffffff"
     )
-    return {
+    manifest = {
         "created_at": now_iso(),
         "label": options.label or model.info.name,
         "model": model.info.to_json(),
@@ -122,6 +122,9 @@ def _manifest(
         "environment": environment(),
         "argv": redact_argv(sys.argv),  # a key in a --model-args URL must not be written
     }
+    # What must match for two runs' scores to be compared (``compare`` refuses otherwise).
+    manifest["profile"] = reproduction_profile(model, manifest)
+    return manifest
 
 
 def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
@@ -250,12 +253,8 @@ def run_task(
             raise RunFailed(failed_reason)
         metrics = compute_metrics(bench, run, n, model.info.name)
         write_json_atomic(run.metrics_path, metrics)
-        run.update_manifest(
-            status="complete",
-            finished_at=now_iso(),
-            n_samples=metrics["n_samples"],
-            n_errors=metrics["n_errors"],
-            samples_sha256=file_sha256(run.samples_path),
+        run.complete(
+            finished_at=now_iso(), n_samples=metrics["n_samples"], n_errors=metrics["n_errors"]
         )
         return TaskRun(
             task_id=bench.task_id,

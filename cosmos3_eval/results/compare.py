@@ -11,10 +11,10 @@ benchmark class.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+
 from cosmos3_eval.api.records import MetricEntry
-from cosmos3_eval.errors import NotComparableError, UserError
-from cosmos3_eval.results.leaderboard import VerifiedRun, load_runs
+from cosmos3_eval.errors import NotComparableError
+from cosmos3_eval.results.verify import VerifiedRun
 from cosmos3_eval.results.rundir import RunDir
 from cosmos3_eval.scorers.stats import (
     PairedDiff,
@@ -117,6 +117,7 @@ def compare(base: list[VerifiedRun], new: list[VerifiedRun], max_drop: float, al
     Raises:
         NotComparableError: Different task versions, seeds or sample sets.
     """
+
     def index(runs: list[VerifiedRun], side: str) -> dict[str, VerifiedRun]:
         out: dict[str, VerifiedRun] = {}
         for r in runs:
@@ -171,51 +172,3 @@ def compare(base: list[VerifiedRun], new: list[VerifiedRun], max_drop: float, al
             )  # fmt: skip
         )
     return out
-
-
-def compare_main(base: Path, new: Path, max_drop: float, alpha: float) -> int:
-    """CLI body of ``compare``: print a verdict table; 0 ok, 1 regression, 2 not comparable."""
-    from tabulate import tabulate
-
-    if not 0 < alpha < 1:
-        raise UserError(f"--alpha must be in (0, 1), got {alpha}")
-    if max_drop < 0:
-        raise UserError(f"--max-drop must be >= 0, got {max_drop}")
-    rows = compare(load_runs([base]), load_runs([new]), max_drop, alpha)
-    table = [
-        [
-            r.task, r.metric, f"{r.base:.4f}", f"{r.new:.4f}", f"{r.diff:+.4f}",
-            f"[{r.ci95[0]:+.4f}, {r.ci95[1]:+.4f}]", f"{r.p_value:.4g}", f"{r.p_holm:.4g}",
-            r.n, f"{r.mde:.4f}", r.test, "REGRESSION" if r.regression else "ok",
-        ]
-        for r in rows
-    ]  # fmt: skip
-    print(
-        tabulate(
-            table,
-            headers=[
-                "task",
-                "metric",
-                "base",
-                "new",
-                "diff",
-                "95% CI",
-                "p",
-                "p (Holm)",
-                "n",
-                "MDE",
-                "test",
-                "verdict",
-            ],  # fmt: skip
-            tablefmt="github",
-            disable_numparse=True,
-        )
-    )
-    print(f"\nmax drop {max_drop}, alpha {alpha}; MDE = smallest drop detectable at this n "
-          "with 80 % power.")  # fmt: skip
-    bad = [r.task for r in rows if r.regression]
-    if bad:
-        print(f"REGRESSION in: {', '.join(bad)}")
-        return 1
-    print("no significant regression")
-    return 0

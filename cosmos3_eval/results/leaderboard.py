@@ -1,13 +1,13 @@
-"""Results -> leaderboard tables, and paired comparison of two result sets (the CI gate).
+"""Leaderboard rows from verified runs: the schema, one row per model identity, ranks.
 
-Everything here reads run directories only; nothing is re-run. A run is accepted only if its
-manifest says it completed, its schema version is current and the sha256 of ``samples.jsonl``
-matches the manifest; anything else is refused with a line naming the file.
+Everything here reads run directories only, through :mod:`cosmos3_eval.results.verify`
+(which recomputes every metric from the hashed records); nothing is re-run. The tables
+(Markdown / CSV / JSON) are written by :mod:`cosmos3_eval.results.board`.
 """
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +15,11 @@ from typing import Any
 
 from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
 from cosmos3_eval.api.resources import data_path
-from cosmos3_eval.errors import DataError, UserError
-from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, parse
-from cosmos3_eval.results.rundir import MANIFEST, METRICS, RunDir, file_sha256, find_runs
+from cosmos3_eval.errors import UserError
+from cosmos3_eval.results.rundir import dumps
+from cosmos3_eval.results.verify import VerifiedRun, load_runs, scan_runs, verify_run
+
+__all__ = ["VerifiedRun", "load_runs", "scan_runs", "verify_run"]  # re-exported for readers
 
 
 class FamilySchema(StrictConfig):
@@ -35,7 +37,8 @@ class TaskSchema(StrictConfig):
         metric: Metric name in the run's metrics.json.
         display: Column title.
         higher_is_better: Direction (lower-is-better metrics enter aggregates as 1 - v).
-        scale: Display multiplier (100 shows a 0-1 accuracy as a percentage).
+        scale: Display multiplier; must be ``100 / max_value`` so that every output shows
+            one 0-100 scale.
         max_value: Full scale of the metric; aggregates use ``value / max_value`` in [0, 1].
     """
 
@@ -63,76 +66,9 @@ def load_schema(path: Path | None = None) -> LeaderboardSchema:
     for task, ts in schema.tasks.items():
         if ts.family not in schema.families:
             raise UserError(f"{path}: task '{task}' names unknown family '{ts.family}'")
+        if not math.isclose(ts.scale * ts.max_value, 100.0):
+            raise UserError(f"{path}: task '{task}': scale must be 100 / max_value (0-100)")
     return schema
-
-
-@dataclass(frozen=True)
-class VerifiedRun:
-    """A run directory that passed the integrity checks, with its parsed files.
-
-    Attributes:
-        path: The run directory.
-        manifest: ``manifest.json`` as validated (JSON dict).
-        metrics: ``metrics.json`` as validated (JSON dict).
-    """
-
-    path: Path
-    manifest: dict[str, Any]
-    metrics: dict[str, Any]
-
-    @functools.cached_property
-    def manifest_file(self) -> Manifest:
-        """The typed manifest."""
-        return parse(Manifest, self.manifest, str(self.path / MANIFEST))
-
-    @functools.cached_property
-    def metrics_file(self) -> MetricsFile:
-        """The typed metrics, with each metric's level, direction and on_error."""
-        return parse(MetricsFile, self.metrics, str(self.path / METRICS))
-
-    @property
-    def task(self) -> str:
-        return self.manifest["task"]["id"]
-
-    @property
-    def label(self) -> str:
-        """The model label the run was made under (the raw string, not the dir name)."""
-        return self.manifest.get("label") or self.path.name.rsplit("__", 1)[0]
-
-
-def verify_run(run: RunDir) -> VerifiedRun:
-    """Check a run's integrity; raise :class:`DataError` naming the offending file."""
-    raw = run.manifest()
-    # The version is checked first: an old run fails on it, not on a field it lacks.
-    if isinstance(raw, dict) and raw.get("schema_version") != SCHEMA_VERSION:
-        raise DataError(
-            f"{run.manifest_path}: schema version {raw.get('schema_version')} != {SCHEMA_VERSION}"
-        )
-    m = run.typed_manifest()
-    if m.status != "complete":
-        raise DataError(f"{run.manifest_path}: run is incomplete (status {m.status!r})")
-    expected = m.samples_sha256
-    if not expected or not run.samples_path.is_file():
-        raise DataError(f"{run.samples_path}: missing, or no checksum in the manifest")
-    if file_sha256(run.samples_path) != expected:
-        raise DataError(f"{run.samples_path}: sha256 does not match the manifest (tampered?)")
-    metrics = run.metrics()
-    verified = VerifiedRun(
-        run.path,
-        m.model_dump(mode="json", by_alias=True, exclude_unset=True),
-        metrics.model_dump(mode="json", by_alias=True, exclude_unset=True),
-    )
-    # Already validated: seed the typed views instead of parsing the files twice.
-    verified.__dict__.update(manifest_file=m, metrics_file=metrics)
-    return verified
-
-
-def load_runs(paths: list[Path]) -> list[VerifiedRun]:
-    """Find and verify every run directory under ``paths``."""
-    runs = [verify_run(r) for r in find_runs(paths)]
-    if not runs:
-        raise DataError(f"no run directories under {', '.join(str(p) for p in paths)}")
-    return runs
 
 
 def _fmt(value: float | None, ci: list[float] | None, scale: float) -> str:
@@ -149,12 +85,21 @@ def _fmt(value: float | None, ci: list[float] | None, scale: float) -> str:
 
 @dataclass
 class Leaderboard:
-    """A built leaderboard: rows (one per model label) and the files written."""
+    """A built leaderboard: rows (one per model identity), the files written and notes.
+
+    Attributes:
+        rows: Rows of :func:`build_rows`.
+        markdown: The Markdown table.
+        files: Files written.
+        schema: The schema used.
+        notes: What was left out and why (skipped runs, tasks outside the schema).
+    """
 
     rows: list[dict[str, Any]]
     markdown: str
     files: list[Path] = field(default_factory=list)
     schema: LeaderboardSchema | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def _family_scores(
@@ -179,21 +124,61 @@ def _family_scores(
     return out
 
 
+def _identity_key(run: VerifiedRun) -> str:
+    """What makes two runs the same model: label, registry name, args, revision, weights."""
+    ident = run.manifest["identity"].get("model") or {}
+    return dumps({"label": run.label, **ident})
+
+
+def _names(keys: dict[str, VerifiedRun]) -> dict[str, str]:
+    """A row name per identity: the label, disambiguated by args / revision when shared."""
+    by_label: dict[str, list[str]] = {}
+    for key, run in keys.items():
+        by_label.setdefault(run.label, []).append(key)
+    out: dict[str, str] = {}
+    for label, group in by_label.items():
+        for key in group:
+            if len(group) == 1:
+                out[key] = label
+                continue
+            m = keys[key].manifest["identity"].get("model") or {}
+            extra = [f"{k}={v}" for k, v in sorted((m.get("params") or {}).items())]
+            extra += [f"@{m['revision']}"] if m.get("revision") else []
+            out[key] = f"{label} [{', '.join(extra) or 'default'}]"
+    # Still equal (same args, other weights): the identity hash tells them apart.
+    counts: dict[str, int] = {}
+    for name in out.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {
+        k: (f"{n} #{hashlib.sha256(k.encode()).hexdigest()[:8]}" if counts[n] > 1 else n)
+        for k, n in out.items()
+    }
+
+
 def build_rows(runs: list[VerifiedRun], schema: LeaderboardSchema) -> list[dict[str, Any]]:
-    """One row per model label: main metric per task, family aggregates, overall, rank."""
-    by_label: dict[str, dict[str, VerifiedRun]] = {}
+    """One row per model identity: main metric per task, family aggregates, overall, rank.
+
+    Runs of one label with other args (``oracle`` vs ``oracle degrade=0.1``), revision or
+    weights are separate rows, never merged. Only a row covering every family of the schema
+    (weight > 0) gets an overall score and is ranked (``status`` ``"ranked"``); the others
+    are ``"partial"`` (family scores only); a privileged model (a built-in oracle) is a
+    ``"reference"`` row outside the ranking.
+    """
+    by_key: dict[str, dict[str, VerifiedRun]] = {}
     for run in runs:
-        slot = by_label.setdefault(run.label, {})
+        slot = by_key.setdefault(_identity_key(run), {})
         prev = slot.get(run.task)
-        # Keep the larger / newer run when a label has several runs of one task.
+        # Keep the larger / newer run when one identity has several runs of one task.
         key = (run.metrics.get("n_samples", 0), run.manifest.get("finished_at", ""))
         if prev is None or key > (
             prev.metrics.get("n_samples", 0),
             prev.manifest.get("finished_at", ""),
         ):
             slot[run.task] = run
+    names = _names({k: next(iter(v.values())) for k, v in by_key.items()})
+    needed = [f for f, fs in schema.families.items() if fs.weight > 0]
     rows = []
-    for label, tasks in sorted(by_label.items()):
+    for key, tasks in by_key.items():
         cells: dict[str, dict[str, Any]] = {}
         for task, run in tasks.items():
             metric = (
@@ -208,127 +193,70 @@ def build_rows(runs: list[VerifiedRun], schema: LeaderboardSchema) -> list[dict[
                 "run_id": run.manifest.get("run_id"),
             }
         fams = _family_scores(schema, cells)
-        weighted = [(schema.families[f].weight, s) for f, s in fams.items() if s is not None]
+        missing = [f for f in needed if fams.get(f) is None]
         overall = None
-        if weighted:
+        if not missing:
+            weighted = [(schema.families[f].weight, fams[f]) for f in needed]
             wsum = sum(w for w, _ in weighted)
-            mean = sum(w * s[0] for w, s in weighted) / wsum
-            se = math.sqrt(sum((w * s[1]) ** 2 for w, s in weighted)) / wsum
+            mean = sum(w * s[0] for w, s in weighted if s) / wsum
+            se = math.sqrt(sum((w * s[1]) ** 2 for w, s in weighted if s)) / wsum
             overall = (mean, se)
         any_run = next(iter(tasks.values()))
         code = any_run.manifest.get("code", {})
+        ident = any_run.manifest["identity"].get("model") or {}
+        status = "reference" if any(r.privileged for r in tasks.values()) else "ranked"
         rows.append(
             {
-                "model": label,
-                "revision": any_run.manifest.get("model", {}).get("revision", ""),
+                "model": names[key],
+                "label": any_run.label,
+                "model_name": ident.get("name", ""),
+                "params": ident.get("params") or {},
+                "revision": ident.get("revision", ""),
                 "cells": cells,
                 "families": fams,
+                "missing_families": missing,
                 "overall": overall,
+                "status": "partial" if missing else status,
                 "run_ids": sorted(c["run_id"] for c in cells.values() if c["run_id"]),
                 "commit": (code.get("git_commit") or code.get("commit") or "")[:10]
                 + ("+dirty" if code.get("dirty") else ""),
                 "date": max((r.manifest.get("finished_at") or "") for r in tasks.values()),
             }
         )
-    _rank(rows)
-    return rows
+    return rank_rows(rows)
 
 
-def _rank(rows: list[dict[str, Any]]) -> None:
-    """Rank by overall score; a model shares a rank with every model its 95 % CI overlaps."""
+RANK_RULE = (
+    "Only models that ran every family are ranked on the overall score; ranks are "
+    "competition-style (1, 1, 3): walking down by overall score, a model shares the rank of "
+    "the first model of the current group while their 95 % CIs overlap, and otherwise "
+    "starts a new group ranked 1 + the number of models above it. Reference rows "
+    "(privileged oracles) and partial rows are not ranked."
+)
+
+
+def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rank the ``"ranked"`` rows by :data:`RANK_RULE`; order: ranked, reference, partial."""
 
     def bounds(r: dict[str, Any]) -> tuple[float, float]:
-        if r["overall"] is None:
-            return (-math.inf, -math.inf)
         m, se = r["overall"]
         return (m - 1.96 * se, m + 1.96 * se)
 
-    rows.sort(key=lambda r: -(r["overall"][0] if r["overall"] else -math.inf))
-    for r in rows:
-        lo, hi = bounds(r)
-        # Rank = 1 + number of models significantly better (their lower bound above our upper).
-        r["rank"] = 1 + sum(1 for o in rows if o is not r and bounds(o)[0] > hi)
-
-
-def build_leaderboard(
-    results: list[Path], out: Path, schema_path: Path | None = None
-) -> Leaderboard:
-    """Read run directories, verify them and write LEADERBOARD.md / .csv / .json.
-
-    Args:
-        results: Results directories or run directories.
-        out: Output directory.
-        schema_path: Leaderboard schema (default ``leaderboard/schema.yaml``).
-    """
-    import json
-
-    from tabulate import tabulate
-
-    schema = load_schema(schema_path)
-    runs = load_runs(results)
-    rows = build_rows(runs, schema)
-    present = sorted({t for r in rows for t in r["cells"]}, key=_task_order(schema))
-    headers = ["rank", "model", "overall"]
-    fams = [f for f in schema.families if any(r["families"].get(f) for r in rows)]
-    headers += [schema.families[f].display for f in fams]
-    headers += [schema.tasks[t].display if t in schema.tasks else t for t in present]
-    headers += ["revision", "commit", "date"]
-    runs_table = []
-    table, csv_rows = [], []
-    for r in rows:
-        ov = r["overall"]
-        line = [r["rank"], r["model"], _fmt_se(ov, 100)]
-        line += [_fmt_se(r["families"].get(f), 100) for f in fams]
-        for t in present:
-            c = r["cells"].get(t)
-            scale = schema.tasks[t].scale if t in schema.tasks else 1.0
-            line.append(_fmt(c["value"], c["ci95"], scale) if c else "-")
-        line += [r["revision"], r["commit"], r["date"]]
-        table.append(line)
-        for t in present:
-            c = r["cells"].get(t)
-            if c:
-                runs_table.append([r["model"], t, c["run_id"], c["n"], r["commit"], r["date"]])
-        flat: dict[str, Any] = {
-            "rank": r["rank"],
-            "model": r["model"],
-            "overall": ov[0] if ov else None,
-            "overall_stderr": ov[1] if ov else None,
-        }
-        for f in fams:
-            s = r["families"].get(f)
-            flat[f"family:{f}"] = s[0] if s else None
-        for t in present:
-            c = r["cells"].get(t) or {}
-            flat[t] = c.get("value")
-            ci = c.get("ci95") or [None, None]
-            flat[f"{t}:ci_low"], flat[f"{t}:ci_high"], flat[f"{t}:n"] = ci[0], ci[1], c.get("n")
-        flat.update(
-            revision=r["revision"], run_ids=" ".join(r["run_ids"]), commit=r["commit"],
-            date=r["date"],
-        )  # fmt: skip
-        csv_rows.append(flat)
-    md_table = tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
-    runs_md = tabulate(
-        runs_table,
-        headers=["model", "task", "run id", "n", "commit", "date"],
-        tablefmt="github",
-        disable_numparse=True,
+    order = {"ranked": 0, "reference": 1, "partial": 2}
+    rows = sorted(
+        rows,
+        key=lambda r: (order[r["status"]], -(r["overall"] or (-math.inf, 0))[0], r["model"]),
     )
-    markdown = (
-        f"# {schema.title}\n\nMain metric per task with its 95 % CI (± half-width, or "
-        "[low, high] when the interval is asymmetric). Overall and family scores are weighted "
-        "means on a 0–100 scale (± 1 stderr); models whose overall CIs overlap share a rank."
-        "\n\n" + md_table + "\n\n## Runs\n\n" + runs_md + "\n"
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / "LEADERBOARD.md", out / "leaderboard.csv", out / "leaderboard.json"]
-    files[0].write_text(markdown)
-    _write_csv(csv_rows, files[1])
-    files[2].write_text(
-        json.dumps({"title": schema.title, "rows": csv_rows}, indent=2, default=str) + "\n"
-    )
-    return Leaderboard(rows=rows, markdown=md_table, files=files, schema=schema)
+    leader: dict[str, Any] | None = None
+    for i, r in enumerate(rows):
+        if r["status"] != "ranked":
+            r["rank"] = None
+            continue
+        # Overlap with the group's first model (not the previous one): ties stay transitive.
+        if leader is None or bounds(r)[1] < bounds(leader)[0]:
+            leader, leader_rank = r, i + 1
+        r["rank"] = leader_rank
+    return rows
 
 
 def _fmt_se(v: tuple[float, float] | None, scale: float) -> str:
@@ -340,43 +268,3 @@ def _fmt_se(v: tuple[float, float] | None, scale: float) -> str:
 def _task_order(schema: LeaderboardSchema) -> Any:
     order = {t: i for i, t in enumerate(schema.tasks)}
     return lambda t: (order.get(t, len(order)), t)
-
-
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    """Write ``rows`` as CSV, byte for byte as the former ``pandas.DataFrame.to_csv`` did.
-
-    Columns are the keys in first-seen order; a missing, None or NaN value is empty; a column
-    of numbers holding any float or any gap is written as floats (``40.0``), as pandas'
-    float64 inference did, so published tables keep their exact form.
-    """
-    import csv
-
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-
-    def is_gap(v: Any) -> bool:
-        return v is None or (isinstance(v, float) and math.isnan(v))
-
-    def is_number(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-    as_float = {}
-    for c in columns:
-        values = [row.get(c) for row in rows]
-        present = [v for v in values if not is_gap(v)]
-        as_float[c] = (
-            bool(present)
-            and all(is_number(v) for v in present)
-            and (len(present) < len(values) or any(isinstance(v, float) for v in present))
-        )
-
-    def cell(c: str, v: Any) -> str:
-        if is_gap(v):
-            return ""
-        return repr(float(v)) if as_float[c] else str(v)
-
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([cell(c, row.get(c)) for c in columns] for row in rows)

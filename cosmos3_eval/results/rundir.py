@@ -169,6 +169,19 @@ def fingerprint_of(identity: dict[str, Any]) -> str:
     return hashlib.sha256(dumps(identity).encode()).hexdigest()
 
 
+DIGEST_KEY = "manifest_sha256"
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """sha256 of a manifest's canonical JSON without its own checksum field.
+
+    Written when the run completes and checked by every reader, so a field edited afterwards
+    (the label, the model's name or revision, the task, the profile) is refused.
+    """
+    body = {k: v for k, v in manifest.items() if k != DIGEST_KEY}
+    return hashlib.sha256(dumps(body).encode()).hexdigest()
+
+
 @dataclass
 class RunDir:
     """One run directory on disk.
@@ -250,6 +263,18 @@ class RunDir:
         """Merge ``fields`` into the manifest (atomic rewrite)."""
         m = self.manifest()
         m.update(fields)
+        write_json_atomic(self.manifest_path, m)
+
+    def complete(self, **fields: Any) -> None:
+        """Mark the run complete, with the checksums of its files and of the manifest itself.
+
+        ``fields``, the sha256 of ``samples.jsonl`` and ``metrics.json`` and the manifest's
+        own checksum (:func:`manifest_digest`) are written in one atomic rewrite.
+        """
+        m = self.manifest()
+        m.update(fields, status="complete", samples_sha256=file_sha256(self.samples_path))
+        m["metrics_sha256"] = file_sha256(self.metrics_path)
+        m[DIGEST_KEY] = manifest_digest(m)
         write_json_atomic(self.manifest_path, m)
 
     def repair(self) -> int:

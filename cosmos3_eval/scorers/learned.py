@@ -272,25 +272,34 @@ class LearnedMetrics:
         """FID / KID over the features stored in the records (errored samples are left out)."""
         if self.fid is None:
             return {}
-        pairs = [
-            (r.get("output") or {}).get(FEATURES_KEY)
-            for r in sorted(records, key=lambda r: int(r.get("index", 0)))
-            if r.get("error") is None
-        ]
-        pairs = [p for p in pairs if p]
-        if len(pairs) < 2:
-            return {}
-        gen = np.stack([decode_features(p["generated"]) for p in pairs])
-        ref = np.stack([decode_features(p["reference"]) for p in pairs])
-        fid = frechet_distance(gen, ref)
-        kid, kid_std = kernel_distance(gen, ref, subsets=50, subset_size=1000, seed=0)
-        return {
-            "fid": MetricValue(fid, None, None, len(pairs), higher_is_better=False),
-            "kid": MetricValue(
-                kid,
-                kid_std,
-                (kid - 1.96 * kid_std, kid + 1.96 * kid_std),
-                len(pairs),
-                higher_is_better=False,
-            ),
-        }
+        return fid_kid(records)
+
+
+def fid_kid(records: list[dict[str, Any]]) -> dict[str, MetricValue]:
+    """FID / KID over the features stored in ``records`` (errored samples are left out).
+
+    A function of the records alone, so readers of a run (leaderboard, compare) recompute the
+    values the run wrote. Empty when fewer than two records carry features.
+    """
+    pairs = [
+        (r.get("output") or {}).get(FEATURES_KEY)
+        for r in sorted(records, key=lambda r: int(r.get("index", 0)))
+        if r.get("error") is None
+    ]
+    pairs = [p for p in pairs if p]
+    if len(pairs) < 2:
+        return {}
+    gen = np.stack([decode_features(p["generated"]) for p in pairs])
+    ref = np.stack([decode_features(p["reference"]) for p in pairs])
+    fid = frechet_distance(gen, ref)
+    kid, kid_std = kernel_distance(gen, ref, subsets=50, subset_size=1000, seed=0)
+    return {
+        "fid": MetricValue(fid, None, None, len(pairs), higher_is_better=False),
+        "kid": MetricValue(
+            kid,
+            kid_std,
+            (kid - 1.96 * kid_std, kid + 1.96 * kid_std),
+            len(pairs),
+            higher_is_better=False,
+        ),
+    }

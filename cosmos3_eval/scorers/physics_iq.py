@@ -34,10 +34,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from cosmos3_eval.errors import UserError
+
+PIQ_KEYS = ("spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou", "mse")
+"""The four per-sample Physics-IQ metrics (score names ``physics_iq_<key>``)."""
 
 MASK_THRESHOLD = 10
 """Grey-level difference to the running background above which a pixel moves (reference)."""
@@ -198,6 +202,23 @@ class SampleTerms:
     model: dict[str, float] | None
     variance: dict[str, float] | None
     frames: int = 1
+
+
+def sample_terms(records: list[dict[str, Any]]) -> list[SampleTerms]:
+    """Physics-IQ terms of each record (errored records: model ``None``)."""
+    out = []
+    for rec in records:
+        sc = rec.get("scores") or {}
+        var = {k: sc.get(f"physics_iq_variance_{k}") for k in PIQ_KEYS}
+        model = {k: sc.get(f"physics_iq_{k}") for k in PIQ_KEYS}
+        failed = rec.get("error") is not None or any(v is None for v in model.values())
+        out.append(
+            SampleTerms(
+                model=None if failed else model,
+                variance=None if any(v is None for v in var.values()) else var,
+            )
+        )
+    return out
 
 
 def physics_iq_score(samples: Sequence[SampleTerms]) -> float | None:

@@ -15,7 +15,8 @@ from cosmos3_eval.report.html import esc, leaderboard_table, metric_cell
 from cosmos3_eval.report.plots import Bar, bar_chart, legend_label
 from cosmos3_eval.report.samples import card, copy_artifact, gallery, side_by_side
 from cosmos3_eval.report.sweep import find_sweeps, run_step, series_name
-from cosmos3_eval.results.leaderboard import VerifiedRun, build_leaderboard, load_schema
+from cosmos3_eval.results.board import build_leaderboard
+from cosmos3_eval.results.leaderboard import VerifiedRun, load_schema
 
 HOSTILE = "<script>alert(1)</script>"
 

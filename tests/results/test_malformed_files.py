@@ -6,7 +6,7 @@ import pytest
 
 from cosmos3_eval.cli.main import main
 from cosmos3_eval.engine.runner import RunOptions, evaluate
-from cosmos3_eval.results.rundir import file_sha256
+from cosmos3_eval.results.rundir import file_sha256, manifest_digest
 
 
 @pytest.fixture
@@ -50,8 +50,13 @@ def test_malformed_sample_record(run_dir, capsys):
     rec["seed"] = "not a seed"
     lines[2] = json.dumps(rec)
     samples.write_text("\n".join(lines) + "\n")
+
     # Keep the checksum valid so the record itself is what the reader trips on.
-    _edit_json(run_dir / "manifest.json", lambda m: m.update(samples_sha256=file_sha256(samples)))
+    def reseal(m):
+        m.update(samples_sha256=file_sha256(samples))
+        m.update(manifest_sha256=manifest_digest(m))
+
+    _edit_json(run_dir / "manifest.json", reseal)
     code = main(["compare", str(run_dir), str(run_dir)])
     err = capsys.readouterr().err.strip()
     assert code == 2
