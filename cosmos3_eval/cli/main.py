@@ -11,7 +11,7 @@ from typing import NoReturn
 from cosmos3_eval.cli import compare, leaderboard, report, run, serve, sim_env
 from cosmos3_eval.cli import list as list_
 from cosmos3_eval.cli.common import EXIT_FAILED, EXIT_USAGE
-from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
+from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError, os_error_text
 
 SUBCOMMANDS = {
     "run": run,
@@ -58,3 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cosmos3-eval: interrupted (rerun the same command to resume)", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # Last resort for a path no command checked first (--out of leaderboard / report, a
+        # file that vanished): one line naming the path, never a traceback.
+        print(f"cosmos3-eval: error: {os_error_text(exc)}", file=sys.stderr)
+        return EXIT_USAGE

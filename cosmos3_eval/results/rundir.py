@@ -18,6 +18,8 @@ different configs or code never mix.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -42,6 +44,7 @@ MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 METRICS = "metrics.json"
 ARTIFACTS = "artifacts"
+LOCK = ".lock"
 
 _PACKAGES = (
     "numpy", "mujoco", "robosuite", "gymnasium", "torch", "scikit-image", "transformers",
@@ -74,12 +77,16 @@ def dumps(obj: Any) -> str:
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write JSON via a temp file + rename so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(to_jsonable(obj), f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(to_jsonable(obj), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave temp files behind
+        raise
 
 
 def read_json(path: Path) -> Any:
@@ -290,11 +297,69 @@ class RunDir:
         """``metrics.json``, validated (:class:`DataError` naming the field if malformed)."""
         return parse(MetricsFile, read_json(self.metrics_path), str(self.metrics_path))
 
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run directory exclusively (``flock`` on ``.lock``); creates the directory.
+
+        The lock file holds the writer's pid while it is held and is empty otherwise, so a
+        finished directory's bytes do not depend on who last held it.
+
+        Raises:
+            UserError: Another process holds it (the message names its pid).
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise UserError(
+                    f"{self.path} is in use by another run (pid {holder}); wait for it to "
+                    "finish or use another --out"
+                ) from None
+            _rewrite(fd, f"{os.getpid()}\n".encode())
+            try:
+                yield
+            finally:
+                _rewrite(fd, b"")
+        finally:
+            os.close(fd)  # closing releases the lock, also when the process is killed
+
+    def drop_artifact_errors(self) -> int:
+        """Remove the records whose media failed, so a resume redoes them; return how many.
+
+        Their scores are fine but their artifacts are missing: an uninterrupted run would have
+        them, so a resumed one must too. The file is rewritten atomically.
+        """
+        if not self.samples_path.exists():
+            return 0
+        with open(self.samples_path) as f:
+            lines = f.readlines()
+        keep = [ln for ln in lines if '"artifact_error"' not in ln or not _has_artifact_error(ln)]
+        if len(keep) == len(lines):
+            return 0
+        tmp = self.samples_path.with_name(f".{SAMPLES}.tmp{os.getpid()}")
+        try:
+            with open(tmp, "w") as f:
+                f.writelines(keep)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.samples_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return len(lines) - len(keep)
+
     def records(self) -> Iterator[dict[str, Any]]:
-        """Stream the records of ``samples.jsonl`` (first occurrence of each id).
+        """Stream the records of ``samples.jsonl``.
 
         Each is validated as a :class:`SampleRecord` (a malformed one is a
         :class:`DataError` naming file, line and field) and yielded as the dict it was.
+
+        Raises:
+            DataError: A malformed record, or an id that occurs twice (two writers, or a file
+                edited by hand: either way its metrics would count that sample twice).
         """
         seen: set[str] = set()
         if not self.samples_path.exists():
@@ -311,7 +376,9 @@ class RunDir:
                     ) from exc
                 parse(SampleRecord, rec, f"{self.samples_path}:{lineno}")
                 if rec["id"] in seen:
-                    continue
+                    raise DataError(
+                        f"{self.samples_path}:{lineno}: duplicate record for id '{rec['id']}'"
+                    )
                 seen.add(rec["id"])
                 yield rec
 
@@ -345,6 +412,23 @@ class SampleWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rewrite(fd: int, data: bytes) -> None:
+    """Replace a small file's content; best effort (a full disk must not hide the real error)."""
+    try:
+        os.ftruncate(fd, 0)
+        if data:
+            os.pwrite(fd, data, 0)
+    except OSError:
+        pass
+
+
+def _has_artifact_error(line: str) -> bool:
+    try:
+        return json.loads(line).get("artifact_error") is not None
+    except (ValueError, AttributeError):
+        return False  # a torn line is repair()'s business
 
 
 def _first_difference(old: Any, new: Any, prefix: str = "") -> str:

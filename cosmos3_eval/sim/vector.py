@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from cosmos3_eval.sim.isolated import start_foreign_worker
+from cosmos3_eval.sim.lifeline import die_with_parent
 from cosmos3_eval.sim.render import single_threaded_gl
 
 _CTX = mp.get_context("spawn")
@@ -108,9 +110,11 @@ def _observe(env: Any, cmd: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
+def _worker_main(conn: Any, kind: str, kwargs_json: str, parent_pid: int | None = None) -> None:
     """Worker loop: build the env, then answer commands until ``close``."""
     from cosmos3_eval.sim.envs.kinds import make_env
+
+    die_with_parent(parent_pid)  # no orphaned env worker when the driver is killed
 
     single_threaded_gl()  # workers render in parallel: one llvmpipe thread each
 
@@ -218,7 +222,7 @@ class EnvWorker:
         parent, child = _CTX.Pipe()
         self.proc = _CTX.Process(
             target=_worker_main,
-            args=(child, self.spec.kind, json.dumps(self.spec.kwargs)),
+            args=(child, self.spec.kind, json.dumps(self.spec.kwargs), os.getpid()),
             daemon=True,
         )
         self.proc.start()
