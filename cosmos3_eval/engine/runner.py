@@ -25,13 +25,12 @@ from cosmos3_eval import __version__
 from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
-from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
 from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
-from cosmos3_eval.engine.tasks import load_benchmark, load_task_file
+from cosmos3_eval.engine.tasks import benchmark_type, load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError, os_error_text, path_error
 from cosmos3_eval.results.rundir import (
     SCHEMA_VERSION,
@@ -375,7 +374,8 @@ def evaluate(
     """
     # Validate every task name before the (possibly slow) model loads.
     for task_id, _ in tasks:
-        load_task_file(task_id)
+        tf, path = load_task_file(task_id)
+        benchmark_type(tf.type, path)
     model = create_model(model_name, model_args)
     if options.cache_dir is not None:
         model = CachedModel(model, options.cache_dir)
@@ -390,8 +390,8 @@ def evaluate(
     try:
         caps = capabilities(model)
         for task_id, limit in tasks:
-            tf, _ = load_task_file(task_id)
-            cls = BENCHMARK_TYPES.load(tf.type)
+            tf, path = load_task_file(task_id)
+            cls = benchmark_type(tf.type, path)
             if skip_unsupported and cls.capability not in caps:
                 print(
                     f"skipping {task_id}: model '{model.info.name}' cannot {cls.capability.value}",
