@@ -291,7 +291,8 @@ def _run_locked(
         _mark(run, "failed", str(exc))
         raise
     except OSError as exc:  # mid-run (a full disk): resumable once the cause is fixed
-        reason = f"{bench.task_id}: cannot write {os_error_text(exc)} (fix it and rerun to resume)"
+        where = os_error_text(exc) if exc.filename else f"{run.path}: {os_error_text(exc)}"
+        reason = f"{bench.task_id}: cannot write {where} (fix it and rerun to resume)"
         _mark(run, "failed", reason)
         raise RunFailed(reason) from exc
     except KeyboardInterrupt:
@@ -315,11 +316,14 @@ def _run_locked(
 
 
 def _mark(run: RunDir, status: str, reason: str) -> None:
-    """Record why the run stopped; best effort (the disk may be the reason)."""
+    """Record why the run stopped; on a full disk at least the status (never "running")."""
     try:
         run.update_manifest(status=status, failure=reason)
     except OSError:
-        pass
+        try:
+            run.set_status_in_place(status)
+        except OSError:
+            pass
 
 
 def _executor_records(

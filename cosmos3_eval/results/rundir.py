@@ -258,6 +258,21 @@ class RunDir:
         m.update(fields)
         write_json_atomic(self.manifest_path, m)
 
+    def set_status_in_place(self, status: str) -> None:
+        """Set the manifest's status by rewriting it in place (no temp file).
+
+        The fallback when the atomic rewrite fails on a full disk: ``failed`` is shorter than
+        ``running``, so the file shrinks and needs no new block.
+        """
+        m = self.manifest()
+        m["status"] = status
+        with open(self.manifest_path, "r+") as f:
+            json.dump(to_jsonable(m), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.truncate()
+            f.flush()
+            os.fsync(f.fileno())
+
     def repair(self) -> int:
         """Drop a torn final line left by a crash mid-write; return bytes dropped."""
         p = self.samples_path
