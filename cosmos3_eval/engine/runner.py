@@ -32,15 +32,13 @@ from cosmos3_eval.engine.loops import batched, closed_loop_records, static_recor
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.tasks import benchmark_type, load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError, os_error_text, path_error
+from cosmos3_eval.results.provenance import environment, git_info, package_versions
 from cosmos3_eval.results.rundir import (
     SCHEMA_VERSION,
     RunDir,
     SampleWriter,
-    environment,
     file_sha256,
-    git_info,
     now_iso,
-    package_versions,
     read_json,
     source_sha256,
     write_json_atomic,
