@@ -47,12 +47,38 @@ class RunFailed(Cosmos3EvalError):
     """The run could not finish, e.g. the error budget was exceeded (exit 1)."""
 
 
+class ModelExited(RunFailed):
+    """The model stopped its process (``SystemExit``, ``KeyboardInterrupt``, a killed worker).
+
+    Nothing after it can be trusted, so the run stops as ``failed`` (exit 1).
+    """
+
+
 class SampleError(Cosmos3EvalError):
     """A fault confined to one sample or episode: recorded on it, the run continues."""
 
 
 class ModelOutputError(SampleError):
     """The model returned something invalid: wrong shape, dtype, frame count, NaN, unparsable."""
+
+
+def os_error_text(exc: OSError) -> str:
+    """``<path>: <reason>`` for an OS error (one line; the path is the one the OS named)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return reason
+    other = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return f"{exc.filename}{other}: {reason}"
+
+
+def path_error(exc: OSError, what: str) -> UserError:
+    """Wrap an OS error on a user-named path into a one-line :class:`UserError`.
+
+    Args:
+        exc: The error (``NotADirectoryError``, ``PermissionError``, ``OSError(ENOSPC)`` ...).
+        what: What the path is for, e.g. ``"--out"``.
+    """
+    return UserError(f"{what}: {os_error_text(exc)}")
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

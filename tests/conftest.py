@@ -25,3 +25,35 @@ def toy_task(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("COSMOS3_EVAL_TASKS", str(tasks))
     return "toy-qa-v1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_child_processes_left_behind():
+    """The suite must not leave processes behind (env workers, pool workers, servers).
+
+    Children get a grace period to exit; any still alive fail the session and are killed,
+    so a failing check never orphans them either. multiprocessing's resource tracker is the
+    exception: it belongs to this process and exits when the pytest process closes its pipe.
+    """
+    import psutil
+
+    yield
+    me = psutil.Process()
+    children = [
+        p for p in me.children(recursive=True) if "resource_tracker" not in " ".join(_cmd(p))
+    ]
+    _, alive = psutil.wait_procs(children, timeout=15)
+    if alive:
+        described = [f"{p.pid} {' '.join(p.cmdline()[:4])}" for p in alive if p.is_running()]
+        for p in alive:
+            p.kill()
+        pytest.fail(f"processes left behind by the tests: {described}")
+
+
+def _cmd(proc) -> list[str]:
+    import psutil
+
+    try:
+        return proc.cmdline()
+    except psutil.Error:  # exited meanwhile
+        return []

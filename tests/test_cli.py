@@ -169,3 +169,14 @@ def test_action_space_mismatch_is_one_line_before_any_file(tmp_path, capsys):
     assert code == 2
     assert "action space mismatch" in line and "push-block-v1" in line and "zero" in line
     assert not out.exists()
+
+
+def test_only_the_checkpoint_arg_is_a_glob(toy_task, tmp_path, capsys):
+    """``?``, ``*`` and ``[`` in other model args are text (a prompt), not a sweep."""
+    from cosmos3_eval.cli.run import _expand_sweep
+
+    args = {"system_prompt": "Are you sure? [y/n] *"}
+    assert _expand_sweep("m", args, None) == [(None, args)]
+    (tmp_path / "step_5.json").write_text("{}")
+    swept = _expand_sweep("m", {"weights": f"{tmp_path}/step_*.json"}, None, sweep="weights")
+    assert swept == [("m@step_5", {"weights": f"{tmp_path}/step_5.json"})]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 CMD = [
@@ -47,8 +48,14 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, executor):
         if samples.exists() and samples.read_bytes().count(b"\n") >= kill_after:
             break
         time.sleep(0.01)
+    descendants = psutil.Process(proc.pid).children(recursive=True)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    # Pool workers and the resource tracker die with the driver: no orphans.
+    _, orphans = psutil.wait_procs(descendants, timeout=15)
+    assert not orphans, [p.pid for p in orphans]
+    if executor == "process":
+        assert descendants, "the process pool should have started workers"
     n_before = samples.read_bytes().count(b"\n")
     assert 0 < n_before < 48, "the kill must land mid-run"
     assert not (killed / "random__physqa-sim-v1" / "metrics.json").exists()

@@ -7,27 +7,53 @@ naming the key, never a silent default.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from cosmos3_eval.errors import ConfigError, DataError, did_you_mean
 
 
 class StrictConfig(BaseModel):
-    """Base of every config record: unknown keys and wrong types are errors; frozen."""
+    """Base of every config record: unknown keys, wrong types and NaN / inf are errors; frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    A negative number is refused for every field whose name says it counts or measures
+    something (sizes, horizons, steps, fps, ...); fields that may be negative (offsets,
+    positions) keep their own bounds.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _non_negative_counts(self) -> StrictConfig:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if not _COUNT_FIELD.search(name) or isinstance(value, bool):
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if any(isinstance(v, (int, float)) and v < 0 for v in values):
+                raise ValueError(f"'{name}' must not be negative, got {value}")
+        return self
+
+
+_COUNT_FIELD = re.compile(
+    r"(^|_)(size|sizes|n|num|count|horizon|steps|frames|fps|hz|width|height|resolution|"
+    r"limit|episodes|samples|chunk|timeout|seconds|duration|repeats|max_\w+)($|_)"
+)
+"""Names of config fields that count or measure: never negative."""
 
 
 def read_yaml(path: Path) -> Any:
     """``yaml.safe_load`` a file; a missing or malformed file is a user error naming it."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise DataError(f"file not found: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror}") from exc
     try:

@@ -375,18 +375,37 @@ def check_video(
     return video
 
 
+def _part(path: Path) -> Path:
+    """A hidden sibling with the same suffix (encoders pick the format from it)."""
+    return path.with_name(f".{path.stem}.part{path.suffix}")
+
+
+def _publish(path: Path, write: Any) -> None:
+    """Write via ``write(tmp)`` + rename: a failed write (a full disk) leaves no partial file."""
+    tmp = _part(path)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_image(path: Path, image: np.ndarray) -> None:
     """Write an image file; the format follows the suffix (``.png`` for artifacts)."""
     import imageio.v3 as iio
 
-    iio.imwrite(path, image)
+    data = iio.imwrite("<bytes>", image, extension=path.suffix)
+    _publish(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_gif(path: Path, video: np.ndarray, fps: float) -> None:
     """Write a looping GIF (the artifact format of QA and I2V samples)."""
     import imageio.v3 as iio
 
-    iio.imwrite(path, video, extension=".gif", duration=1000.0 / fps, loop=0)
+    # Encoded in memory: an encoder that fails on a full disk leaves no half-closed writer.
+    data = iio.imwrite("<bytes>", video, extension=".gif", duration=1000.0 / fps, loop=0)
+    _publish(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_mp4(path: Path, frames: Any, fps: float) -> None:
@@ -394,7 +413,7 @@ def write_mp4(path: Path, frames: Any, fps: float) -> None:
     import imageio.v2 as imageio
 
     # macro_block_size=1: frames are written at their size, never silently resized.
-    imageio.mimsave(path, frames, fps=fps, macro_block_size=1)
+    _publish(path, lambda tmp: imageio.mimsave(tmp, frames, fps=fps, macro_block_size=1))
 
 
 def read_image(path: Path) -> np.ndarray:

@@ -45,6 +45,11 @@ _QUESTION_TYPES = (
 )  # mirrors qa_scenes.QUESTION_TYPES without importing mujoco at config time
 
 
+def _no_constant(name: str) -> Any:
+    """``json.loads`` hook: ``NaN`` / ``Infinity`` are not JSON and no answer or fps."""
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
 def _output_text(output: Any) -> str:
     if isinstance(output, TextOutput):
         return output.text
@@ -352,9 +357,9 @@ class JsonlQA(_QABenchmark):
 
     def _parse(self, line: str, where: str) -> dict[str, Any]:
         try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: malformed JSON ({exc.msg})") from exc
+            raw = json.loads(line, parse_constant=_no_constant)
+        except ValueError as exc:  # JSONDecodeError, or NaN / Infinity (not JSON)
+            raise DataError(f"{where}: malformed JSON ({getattr(exc, 'msg', exc)})") from exc
         if not isinstance(raw, dict):
             raise DataError(f"{where}: expected a JSON object")
         for key in raw:
@@ -406,8 +411,13 @@ class JsonlQA(_QABenchmark):
                 raise DataError(f"{where}: '{video}' is not a video ({', '.join(_VIDEO_EXT)})")
         category = raw.get("category", "all")
         fps = raw.get("fps", self.cfg.fps)
-        if not isinstance(category, str) or not isinstance(fps, (int, float)) or fps <= 0:
-            raise DataError(f"{where}: 'category' must be a string and 'fps' a positive number")
+        if (
+            not isinstance(category, str)
+            or isinstance(fps, bool)
+            or not isinstance(fps, (int, float))
+            or not 0 < fps <= 1000
+        ):
+            raise DataError(f"{where}: 'category' must be a string and 'fps' a number in (0, 1000]")
         return {
             "item_id": str(raw["id"]),
             "id": str(raw["id"]),

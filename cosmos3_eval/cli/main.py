@@ -16,7 +16,7 @@ from cosmos3_eval.api.redact import redact_text
 from cosmos3_eval.cli import compare, describe, export, leaderboard, report, run, serve, sim_env
 from cosmos3_eval.cli import list as list_
 from cosmos3_eval.cli.common import EXIT_FAILED, EXIT_USAGE
-from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError
+from cosmos3_eval.errors import Cosmos3EvalError, RunFailed, UserError, os_error_text
 
 SUBCOMMANDS = {
     "run": run,
@@ -78,3 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cosmos3-eval: interrupted (rerun the same command to resume)", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # Last resort for a path no command checked first (--out of leaderboard / report, a
+        # file that vanished): one line naming the path, never a traceback.
+        print(f"cosmos3-eval: error: {os_error_text(exc)}", file=sys.stderr)
+        return EXIT_USAGE

@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from cosmos3_eval.api.seal import SEAL_FILE_ENV, Seal
-from cosmos3_eval.cli.common import EXIT_OK, positive_int, verbosity
+from cosmos3_eval.cli.common import (
+    EXIT_OK,
+    MAX_PLAN,
+    MAX_SEED,
+    bounded_int,
+    finite_float,
+    positive_int,
+    verbosity,
+    writable_dir,
+)
 from cosmos3_eval.cli.run_output import RunPrinter, footer
 from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.engine.tasks import load_suite, parse_model_args
@@ -37,15 +46,26 @@ def add_parser(sub: Any) -> None:
     which.add_argument("--suite", help="suite name (see 'list suites') or path")
     r.add_argument("--limit", type=positive_int, help="samples per task")
     r.add_argument("--episodes", type=positive_int, help="episodes per closed-loop task")
-    r.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    r.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0, help="base seed (default 0)")
     r.add_argument("--batch-size", type=positive_int, default=8, help="requests per model call")
     r.add_argument("--out", default="results", help="parent directory of run directories")
     r.add_argument("--max-errors", type=positive_int, help="error budget per task")
-    r.add_argument("--workers", type=positive_int, default=1, help="env worker processes")
-    r.add_argument("--replan-every", type=positive_int, help="actions executed per chunk")
+    r.add_argument("--workers", type=bounded_int(0, 256), default=1, help="env worker processes")
+    r.add_argument(
+        "--replan-every", type=bounded_int(1, MAX_PLAN), help="actions executed per chunk"
+    )
     r.add_argument("--video", type=positive_int, default=0, help="record the first K episodes")
     r.add_argument("--save-media", type=positive_int, default=0, help="media for first K")
-    r.add_argument("--episode-timeout", type=float, default=300.0, help="seconds per episode")
+    r.add_argument(
+        "--episode-timeout", type=finite_float(0, 86400), default=300.0, help="s per episode"
+    )
+    r.add_argument(
+        "--sample-timeout",
+        type=finite_float(0, 86400),
+        default=300.0,
+        help="seconds per model call of a static task (a hung call records an error)",
+    )
+    r.add_argument("--sweep", metavar="KEY", help="model arg whose glob is a checkpoint sweep")
     r.add_argument("--label", help="run-directory label for the model (default: its name)")
     r.add_argument("--cache", help="response cache directory")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -77,6 +97,10 @@ def command(args: argparse.Namespace) -> int:
     if args.workers == 0:
         raise UserError("--workers must be at least 1")
     model_args = parse_model_args(args.model_args)
+    # Paths are checked before anything is written: a bad --out is one line, no directory.
+    writable_dir(Path(args.out), "--out")
+    if args.cache:
+        writable_dir(Path(args.cache), "--cache")
     seal_file = args.seal or os.environ.get(SEAL_FILE_ENV) or None
     seal = Seal.from_file(seal_file) if seal_file else None
     if args.suite:
@@ -96,6 +120,7 @@ def command(args: argparse.Namespace) -> int:
         workers=args.workers,
         replan_every=args.replan_every,
         episode_timeout_s=args.episode_timeout,
+        sample_timeout_s=args.sample_timeout,
         progress=not args.no_progress and verbosity(args) >= 0,
         label=args.label,
         cache_dir=Path(args.cache) if args.cache else None,
@@ -109,7 +134,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"sealed run (secret commitment {seal.commitment[:16]}...)", file=sys.stderr)
     printer = RunPrinter(verbosity(args))
     runs = []
-    for label, sweep_args in _expand_sweep(args.model, model_args, args.label):
+    for label, sweep_args in _expand_sweep(args.model, model_args, args.label, args.sweep):
         opts = replace(options, label=label) if label else options
         runs += evaluate(
             args.model, sweep_args, tasks, opts, skip_unsupported=bool(args.suite), listener=printer
@@ -121,25 +146,24 @@ def command(args: argparse.Namespace) -> int:
 
 
 def _expand_sweep(
-    model: str, model_args: dict[str, Any], label: str | None
+    model: str, model_args: dict[str, Any], label: str | None, sweep: str | None = None
 ) -> list[tuple[str | None, dict[str, Any]]]:
-    """Expand a glob in a model arg (``checkpoint=ckpts/step_*.safetensors``) into a sweep.
+    """Expand a checkpoint glob (``checkpoint=ckpts/step_*.safetensors``) into a sweep.
 
-    Each match runs as its own model into its own run directory, labelled ``MODEL@step_N``.
-    The step is parsed from the file name (``step_N``) or, failing that, read from a
-    ``steps.json`` (``{"file name": step}``) beside the checkpoints.
+    Only the ``checkpoint`` argument, or the one named by ``--sweep KEY``, is a glob: any other
+    value keeps its ``?``, ``*`` and ``[`` (``system_prompt=Are you sure?``). Each match runs
+    as its own model into its own run directory, labelled ``MODEL@step_N``. The step is
+    parsed from the file name (``step_N``) or, failing that, read from a ``steps.json``
+    (``{"file name": step}``) beside the checkpoints.
     """
-    globbed = [
-        k
-        for k, v in model_args.items()
-        # A URL's "?" starts its query, not a glob.
-        if isinstance(v, str) and glob.has_magic(v) and "://" not in v
-    ]
-    if not globbed:
+    if sweep is not None and sweep not in model_args:
+        raise UserError(f"--sweep {sweep}: no such --model-args key")
+    key = sweep or "checkpoint"
+    value = model_args.get(key)
+    if not isinstance(value, str) or not glob.has_magic(value):
+        if sweep is not None:
+            raise UserError(f"--sweep {sweep}: its value {value!r} is not a glob pattern")
         return [(label, model_args)]
-    if len(globbed) > 1:
-        raise UserError(f"only one --model-args value may be a glob, got {', '.join(globbed)}")
-    key = globbed[0]
     matches = sorted(glob.glob(model_args[key]))
     if not matches:
         raise UserError(f"--model-args {key}={model_args[key]} matches no file")

@@ -22,9 +22,10 @@ from cosmos3_eval.api.benchmark import (
 )
 from cosmos3_eval.api.model import call_batched
 from cosmos3_eval.api.seal import seal_request
+from cosmos3_eval.engine.guard import DISK_FULL, CallTimedOut, run_guarded
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.rollout import rollout
-from cosmos3_eval.errors import UserError
+from cosmos3_eval.errors import ModelExited, UserError
 
 
 def error_text(exc: BaseException) -> str:
@@ -86,7 +87,21 @@ def static_records(
                 for k in live
             ]
             try:
-                outputs = dict(zip(live, call_batched(method, sent)))
+                outputs = dict(
+                    zip(
+                        live,
+                        run_guarded(
+                            lambda batch=sent: call_batched(method, batch),
+                            options.sample_timeout_s,
+                            f"{bench.capability.value}()",
+                        ),
+                    )
+                )
+            except ModelExited:
+                raise
+            except CallTimedOut as exc:
+                for k in live:
+                    failed[k] = str(exc)
             except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
                 for k in live:
                     failed[k] = f"model raised {error_text(exc)}"
@@ -117,6 +132,8 @@ def static_records(
                 try:
                     rec["artifact"] = bench.save_media(s, requests[k], outputs[k], artifacts)
                 except Exception as exc:  # noqa: BLE001 - media is a side product
+                    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                        raise  # a full disk stops the run (resumable): no sample's fault
                     rec["artifact_error"] = error_text(exc)
             yield rec
 

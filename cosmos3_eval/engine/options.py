@@ -23,6 +23,8 @@ class RunOptions:
         workers: Env worker processes (closed-loop tasks).
         replan_every: Execute this many actions of each chunk open-loop.
         episode_timeout_s: Wall-clock limit per episode.
+        sample_timeout_s: Wall-clock limit per batched model call of a static task; a call
+            that does not return in time records an error on its samples and the run goes on.
         progress: Show a progress bar on stderr.
         label: Run-directory label for the model (default: the model name).
         cache_dir: Response cache directory (``None``: no cache).
@@ -44,6 +46,7 @@ class RunOptions:
     workers: int = 1
     replan_every: int | None = None
     episode_timeout_s: float = 300.0
+    sample_timeout_s: float = 300.0
     progress: bool = True
     label: str | None = None
     cache_dir: Path | None = None

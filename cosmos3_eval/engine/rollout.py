@@ -21,7 +21,6 @@ the run goes on (the runner applies ``--max-errors``).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -36,7 +35,8 @@ from cosmos3_eval.api.media import write_mp4
 from cosmos3_eval.api.model import check_outputs
 from cosmos3_eval.api.seal import seal_request
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
-from cosmos3_eval.errors import ModelOutputError
+from cosmos3_eval.engine.guard import CallTimedOut, run_guarded
+from cosmos3_eval.errors import ModelExited, ModelOutputError
 from cosmos3_eval.sim.vector import EnvWorker, WorkerDied, WorkerTimeout
 
 
@@ -250,29 +250,21 @@ class _Rollout:
 
 
 def _call_with_timeout(act: Any, batch: list[Any], timeout: float) -> list[Any] | str:
-    """Call ``act(batch)`` in a thread; return its outputs or an error reason string.
+    """Call ``act(batch)`` under :func:`run_guarded`; return its outputs or an error reason.
 
     A hung model cannot be killed from Python; its daemon thread is abandoned and the episodes
-    of that batch are recorded as timed out.
+    of that batch are recorded as timed out. A model that raises ``SystemExit`` ends the run.
     """
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = act(batch)
-        except BaseException as exc:  # noqa: BLE001 - reported on the episodes
-            box["error"] = exc
-
-    th = threading.Thread(target=run, daemon=True, name="policy-act")
-    th.start()
-    th.join(max(0.0, timeout))
-    if th.is_alive():
+    try:
+        result = run_guarded(lambda: act(batch), timeout, "act()")
+    except ModelExited:
+        raise
+    except CallTimedOut:
         return f"model timed out: act() did not return within the {max(0.0, timeout):.1f} s left"
-    if "error" in box:
-        exc = box["error"]
+    except Exception as exc:  # noqa: BLE001 - reported on the episodes
         return f"model raised {type(exc).__name__}: {exc}"
     try:
-        return check_outputs(box["result"], len(batch))
+        return check_outputs(result, len(batch))
     except ModelOutputError as exc:
         return str(exc)
 

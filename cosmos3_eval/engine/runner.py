@@ -26,7 +26,7 @@ from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, 
 from cosmos3_eval.api.metrics import MetricValue, metrics_json
 from cosmos3_eval.api.model import capabilities, close_model
 from cosmos3_eval.api.redact import redact_argv
-from cosmos3_eval.api.registry import BENCHMARK_TYPES, MODELS
+from cosmos3_eval.api.registry import MODELS
 from cosmos3_eval.api.seal import SEAL_SCHEME
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
@@ -35,17 +35,17 @@ from cosmos3_eval.engine.fingerprint import run_identity
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.profile import reproduction_profile
-from cosmos3_eval.engine.tasks import find_task_file, load_benchmark, load_task_file
-from cosmos3_eval.errors import RunFailed, UserError
+from cosmos3_eval.engine.tasks import benchmark_type, find_task_file, load_benchmark, load_task_file
+from cosmos3_eval.errors import RunFailed, UserError, os_error_text, path_error
+from cosmos3_eval.results.provenance import environment, git_info, package_versions
 from cosmos3_eval.results.rundir import (
     SCHEMA_VERSION,
     RunDir,
     SampleWriter,
-    environment,
-    git_info,
+    file_sha256,
     move_aside,
     now_iso,
-    package_versions,
+    read_json,
     source_sha256,
     write_json_atomic,
 )
@@ -210,17 +210,59 @@ def run_task(
         if options.restart and run.exists():
             moved = move_aside(run.path)
             print(f"--restart: moved the old run {run.path} to {moved}", file=sys.stderr)
-        resumed = run.open(identity, manifest)
-        run.repair()
-        done = run.completed_ids()
-        planned_ids = {sample_id(bench.task_id, i) for i in range(n)}
-        errors = sum(1 for i, err in done.items() if err and i in planned_ids)
-        already = sum(1 for i in done if i in planned_ids)
-        budget = error_budget(options, n)
-        pending = (i for i in range(n) if sample_id(bench.task_id, i) not in done)
-        notes = ["resumed"] if resumed and already else []
-        if already < n:
-            run.update_manifest(status="running", plan={**run.manifest()["plan"], "n": n})
+        try:
+            # One writer per run directory: a second identical command is refused, never
+            # interleaved (duplicate records, racing metrics.json).
+            with run.lock():
+                return _run_locked(
+                    bench, model, run, n, identity, manifest, options, executor, model_spec, started
+                )
+        except OSError as exc:  # before the first record: the path is the user's to fix
+            raise path_error(exc, "run directory") from exc
+    finally:
+        bench.close()
+
+
+def _run_locked(
+    bench: Benchmark,
+    model: Any,
+    run: RunDir,
+    n: int,
+    identity: dict[str, Any],
+    manifest: dict[str, Any],
+    options: RunOptions,
+    executor: Any,
+    model_spec: tuple[str, dict[str, Any]] | None,
+    started: float,
+) -> TaskRun:
+    """The body of :func:`run_task` while holding the run directory's lock."""
+    resumed = run.open(identity, manifest)
+    old = run.manifest()
+    if (
+        old.get("status") == "complete"
+        and old.get("plan", {}).get("n") == n
+        and old.get("samples_sha256") == file_sha256(run.samples_path)
+        and run.metrics_path.is_file()
+    ):
+        # An identical rerun of a finished (and untouched) run leaves every byte of it alone.
+        metrics = read_json(run.metrics_path)
+        return TaskRun(bench.task_id, run.path, metrics, n, 0, metrics["n_errors"], "complete",
+                       time.perf_counter() - started, ["already complete"])  # fmt: skip
+    run.repair()
+    # Records whose media failed (e.g. a full disk) are redone, so the resumed directory
+    # equals an uninterrupted run's.
+    run.drop_artifact_errors()
+    done = run.completed_ids()
+    planned_ids = {sample_id(bench.task_id, i) for i in range(n)}
+    errors = sum(1 for i, err in done.items() if err and i in planned_ids)
+    already = sum(1 for i in done if i in planned_ids)
+    budget = error_budget(options, n)
+    pending = (i for i in range(n) if sample_id(bench.task_id, i) not in done)
+    notes = ["resumed"] if resumed and already else []
+    if already < n:
+        run.update_manifest(status="running", plan={**old["plan"], "n": n})
+    n_new = 0
+    try:
         if executor is None:
             produce = static_records if isinstance(bench, StaticBenchmark) else closed_loop_records
             records = produce(bench, model, pending, options, run.artifacts)
@@ -230,7 +272,6 @@ def run_task(
             records = _executor_records(
                 executor, bench, model_spec, options, pending, run.artifacts
             )
-        n_new = 0
         failed_reason = None
         with (
             SampleWriter(run.samples_path) as writer,
@@ -249,26 +290,49 @@ def run_task(
                         )
                         break
         if failed_reason:
-            run.update_manifest(status="failed", failure=failed_reason)
             raise RunFailed(failed_reason)
         metrics = compute_metrics(bench, run, n, model.info.name)
         write_json_atomic(run.metrics_path, metrics)
         run.complete(
             finished_at=now_iso(), n_samples=metrics["n_samples"], n_errors=metrics["n_errors"]
         )
-        return TaskRun(
-            task_id=bench.task_id,
-            run_dir=run.path,
-            metrics=metrics,
-            n=n,
-            n_new=n_new,
-            n_errors=metrics["n_errors"],
-            status="complete",
-            seconds=time.perf_counter() - started,
-            notes=notes,
-        )
-    finally:
-        bench.close()
+    except RunFailed as exc:
+        _mark(run, "failed", str(exc))
+        raise
+    except OSError as exc:  # mid-run (a full disk): resumable once the cause is fixed
+        where = os_error_text(exc) if exc.filename else f"{run.path}: {os_error_text(exc)}"
+        reason = f"{bench.task_id}: cannot write {where} (fix it and rerun to resume)"
+        _mark(run, "failed", reason)
+        raise RunFailed(reason) from exc
+    except KeyboardInterrupt:
+        _mark(run, "failed", "interrupted by the user (rerun the command to resume)")
+        raise
+    except BaseException as exc:
+        # Whatever else stops the run, the manifest must never say "running" afterwards.
+        _mark(run, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    return TaskRun(
+        task_id=bench.task_id,
+        run_dir=run.path,
+        metrics=metrics,
+        n=n,
+        n_new=n_new,
+        n_errors=metrics["n_errors"],
+        status="complete",
+        seconds=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def _mark(run: RunDir, status: str, reason: str) -> None:
+    """Record why the run stopped; on a full disk at least the status (never "running")."""
+    try:
+        run.update_manifest(status=status, failure=reason)
+    except OSError:
+        try:
+            run.set_status_in_place(status)
+        except OSError:
+            pass
 
 
 def _executor_records(
@@ -336,7 +400,8 @@ def evaluate(
     """
     # Validate every task name before the (possibly slow) model loads.
     for task_id, _ in tasks:
-        load_task_file(task_id)
+        tf, path = load_task_file(task_id)
+        benchmark_type(tf.type, path)
     if isinstance(model_name, str):
         model = create_model(model_name, model_args)
         spec: tuple[str, dict[str, Any]] | None = (model_name, model_args or {})
@@ -362,8 +427,8 @@ def evaluate(
         caps = capabilities(model)
         planned = []
         for task_id, limit in tasks:
-            tf, _ = load_task_file(task_id)
-            cls = BENCHMARK_TYPES.load(tf.type)
+            tf, path = load_task_file(task_id)
+            cls = benchmark_type(tf.type, path)
             if skip_unsupported and cls.capability not in caps:
                 print(
                     f"skipping {task_id}: model '{model.info.name}' cannot {cls.capability.value}",

@@ -8,10 +8,14 @@ that forbids unknown keys, so a typo is an error naming the key, never a silent 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
+from cosmos3_eval.api.benchmark import Benchmark
 from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
 from cosmos3_eval.api.registry import BENCHMARK_TYPES
 from cosmos3_eval.api.resources import data_path
@@ -31,7 +35,7 @@ class SuiteEntry(StrictConfig):
     """One task of a suite with its per-suite sample / episode count."""
 
     task: str
-    limit: int | None = None
+    limit: int | None = Field(default=None, ge=1, le=10_000_000)
 
 
 class SuiteFile(StrictConfig):
@@ -100,9 +104,17 @@ def load_task_file(name: str) -> tuple[TaskFile, Path]:
 def load_benchmark(name: str) -> Any:
     """Instantiate the benchmark a task file describes, validating its config strictly."""
     tf, path = load_task_file(name)
-    cls = BENCHMARK_TYPES.load(tf.type)
+    cls = benchmark_type(tf.type, path)
     config = validate(cls.Config, tf.config, f"{path}: config")
     return cls(tf.task, config, path.parent)
+
+
+def benchmark_type(name: str, where: Path | str) -> type[Benchmark]:
+    """The benchmark class a task file's ``type`` names; anything else is a ConfigError."""
+    cls = BENCHMARK_TYPES.load(name)
+    if not (isinstance(cls, type) and issubclass(cls, Benchmark)):
+        raise ConfigError(f"{where}: type '{name}' is not a benchmark type")
+    return cls
 
 
 def load_suite(name: str) -> SuiteFile:
@@ -129,12 +141,17 @@ def parse_scalar(text: str) -> Any:
         return low == "true"
     if low in ("none", "null"):
         return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        raise ConfigError(f"--model-args: '{text}' is not a finite number")
+    return value
 
 
 def parse_model_args(text: str | None) -> dict[str, Any]:

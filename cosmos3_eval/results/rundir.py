@@ -18,6 +18,8 @@ different configs or code never mix.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -43,11 +45,8 @@ MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 METRICS = "metrics.json"
 ARTIFACTS = "artifacts"
+LOCK = ".lock"
 
-_PACKAGES = (
-    "numpy", "mujoco", "robosuite", "gymnasium", "torch", "scikit-image", "transformers",
-    "diffusers", "openai", "ray", "pydantic",
-)  # fmt: skip
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -75,12 +74,16 @@ def dumps(obj: Any) -> str:
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write JSON via a temp file + rename so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(to_jsonable(obj), f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(to_jsonable(obj), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave temp files behind
+        raise
 
 
 def read_json(path: Path) -> Any:
@@ -114,54 +117,6 @@ def source_sha256() -> str:
         h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()
-
-
-def git_info() -> dict[str, Any]:
-    """Git commit and dirty flag of the source checkout (``None`` outside a checkout)."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
-        )
-        if commit.returncode != 0:
-            return {"commit": None, "dirty": None}
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
-    except (OSError, subprocess.TimeoutExpired):
-        return {"commit": None, "dirty": None}
-
-
-def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages that can move a score."""
-    out: dict[str, str | None] = {"cosmos3-eval": __version__}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def environment() -> dict[str, Any]:
-    """Python, platform and simulator / renderer facts for the manifest."""
-    try:
-        mujoco_version: str | None = metadata.version("mujoco")
-    except metadata.PackageNotFoundError:
-        mujoco_version = None
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        # The GL backend is chosen (and exported) by sim.render before any rendering.
-        "simulator": {"mujoco": mujoco_version, "gl_backend": os.environ.get("MUJOCO_GL")},
-    }
 
 
 def fingerprint_of(identity: dict[str, Any]) -> str:
@@ -277,6 +232,21 @@ class RunDir:
         m[DIGEST_KEY] = manifest_digest(m)
         write_json_atomic(self.manifest_path, m)
 
+    def set_status_in_place(self, status: str) -> None:
+        """Set the manifest's status by rewriting it in place (no temp file).
+
+        The fallback when the atomic rewrite fails on a full disk: ``failed`` is shorter than
+        ``running``, so the file shrinks and needs no new block.
+        """
+        m = self.manifest()
+        m["status"] = status
+        with open(self.manifest_path, "r+") as f:
+            json.dump(to_jsonable(m), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.truncate()
+            f.flush()
+            os.fsync(f.fileno())
+
     def repair(self) -> int:
         """Drop a torn final line left by a crash mid-write; return bytes dropped."""
         p = self.samples_path
@@ -316,11 +286,69 @@ class RunDir:
         """``metrics.json``, validated (:class:`DataError` naming the field if malformed)."""
         return parse(MetricsFile, read_json(self.metrics_path), str(self.metrics_path))
 
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run directory exclusively (``flock`` on ``.lock``); creates the directory.
+
+        The lock file holds the writer's pid while it is held and is empty otherwise, so a
+        finished directory's bytes do not depend on who last held it.
+
+        Raises:
+            UserError: Another process holds it (the message names its pid).
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise UserError(
+                    f"{self.path} is in use by another run (pid {holder}); wait for it to "
+                    "finish or use another --out"
+                ) from None
+            _rewrite(fd, f"{os.getpid()}\n".encode())
+            try:
+                yield
+            finally:
+                _rewrite(fd, b"")
+        finally:
+            os.close(fd)  # closing releases the lock, also when the process is killed
+
+    def drop_artifact_errors(self) -> int:
+        """Remove the records whose media failed, so a resume redoes them; return how many.
+
+        Their scores are fine but their artifacts are missing: an uninterrupted run would have
+        them, so a resumed one must too. The file is rewritten atomically.
+        """
+        if not self.samples_path.exists():
+            return 0
+        with open(self.samples_path) as f:
+            lines = f.readlines()
+        keep = [ln for ln in lines if '"artifact_error"' not in ln or not _has_artifact_error(ln)]
+        if len(keep) == len(lines):
+            return 0
+        tmp = self.samples_path.with_name(f".{SAMPLES}.tmp{os.getpid()}")
+        try:
+            with open(tmp, "w") as f:
+                f.writelines(keep)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.samples_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return len(lines) - len(keep)
+
     def records(self) -> Iterator[dict[str, Any]]:
-        """Stream the records of ``samples.jsonl`` (first occurrence of each id).
+        """Stream the records of ``samples.jsonl``.
 
         Each is validated as a :class:`SampleRecord` (a malformed one is a
         :class:`DataError` naming file, line and field) and yielded as the dict it was.
+
+        Raises:
+            DataError: A malformed record, or an id that occurs twice (two writers, or a file
+                edited by hand: either way its metrics would count that sample twice).
         """
         seen: set[str] = set()
         if not self.samples_path.exists():
@@ -337,7 +365,9 @@ class RunDir:
                     ) from exc
                 parse(SampleRecord, rec, f"{self.samples_path}:{lineno}")
                 if rec["id"] in seen:
-                    continue
+                    raise DataError(
+                        f"{self.samples_path}:{lineno}: duplicate record for id '{rec['id']}'"
+                    )
                 seen.add(rec["id"])
                 yield rec
 
@@ -371,6 +401,23 @@ class SampleWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rewrite(fd: int, data: bytes) -> None:
+    """Replace a small file's content; best effort (a full disk must not hide the real error)."""
+    try:
+        os.ftruncate(fd, 0)
+        if data:
+            os.pwrite(fd, data, 0)
+    except OSError:
+        pass
+
+
+def _has_artifact_error(line: str) -> bool:
+    try:
+        return json.loads(line).get("artifact_error") is not None
+    except (ValueError, AttributeError):
+        return False  # a torn line is repair()'s business
 
 
 def _first_difference(old: Any, new: Any, prefix: str = "") -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmos3_eval.errors import UserError
+from cosmos3_eval.sim.lifeline import die_with_parent
 from cosmos3_eval.sim.render import ensure_gl
 
 
@@ -234,6 +235,7 @@ def start_foreign_worker(spec: Any) -> tuple[Any, Any]:
         env=_sim_env_vars(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,  # the simulator prints; the protocol is on the socket
+        preexec_fn=die_with_parent,  # no orphaned sim-env worker when the driver is killed
     )
     child.close()
     return _Process(proc), Connection(parent.detach())

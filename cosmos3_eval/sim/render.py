@@ -13,6 +13,7 @@ version and are recorded in the manifest via :func:`render_provenance`.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import subprocess
 import sys
@@ -88,7 +89,15 @@ def import_mujoco() -> Any:
     ensure_gl()
     import mujoco
 
+    if mujoco.get_mju_user_warning() is None:
+        # Without a handler MuJoCo appends warnings to MUJOCO_LOG.TXT in the current directory.
+        mujoco.set_mju_user_warning(_mujoco_warning)
     return mujoco
+
+
+def _mujoco_warning(message: str) -> None:
+    """MuJoCo's warnings go to the ``cosmos3_eval.mujoco`` logger, never to a file in cwd."""
+    logging.getLogger("cosmos3_eval.mujoco").warning("MuJoCo: %s", message)
 
 
 def apply_fast_settings(model: Any, width: int, height: int) -> None:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from cosmos3_eval.sim.envs.kinds import make_env
 from cosmos3_eval.sim.isolated import start_foreign_worker
+from cosmos3_eval.sim.lifeline import die_with_parent
 from cosmos3_eval.sim.render import single_threaded_gl
 from cosmos3_eval.sim.spawn import main_not_reimported
 from cosmos3_eval.sim.worker_protocol import recv_msg, send_msg, serve_env
@@ -50,8 +52,10 @@ class WorkerDied(Exception):
     """A worker process exited unexpectedly."""
 
 
-def _worker_main(conn: Any, kind: str, kwargs_json: str) -> None:
+def _worker_main(conn: Any, kind: str, kwargs_json: str, parent_pid: int | None = None) -> None:
     """Worker loop: build the env, then answer commands until ``close``."""
+    die_with_parent(parent_pid)  # no orphaned env worker when the driver is killed
+
     single_threaded_gl()  # workers render in parallel: one llvmpipe thread each
 
     env = None
@@ -96,7 +100,7 @@ class EnvWorker:
         parent, child = _CTX.Pipe()
         self.proc = _CTX.Process(
             target=_worker_main,
-            args=(child, self.spec.kind, json.dumps(self.spec.kwargs)),
+            args=(child, self.spec.kind, json.dumps(self.spec.kwargs), os.getpid()),
             daemon=True,
         )
         with main_not_reimported():
