@@ -186,7 +186,7 @@ BENCHMARK_TYPES = Registry(
     "benchmark type",
     {
         "physqa-sim": "cosmos3_eval.benchmarks.qa:PhysQASim",
-        "qa-jsonl": "cosmos3_eval.benchmarks.qa:JsonlQA",
+        "qa-jsonl": "cosmos3_eval.benchmarks.qa_jsonl:JsonlQA",
         "compose-t2i": "cosmos3_eval.benchmarks.t2i:ComposeT2I",
         "physics-i2v": "cosmos3_eval.benchmarks.i2v:PhysicsI2V",
         "robot-predict": "cosmos3_eval.benchmarks.world:RobotPredict",

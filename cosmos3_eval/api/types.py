@@ -27,6 +27,10 @@ Video = np.ndarray
 """``uint8`` array ``(T, H, W, 3)``."""
 
 
+CHOICE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""Multiple-choice letters: choice ``k`` of a request is answered by ``CHOICE_LETTERS[k]``."""
+
+
 @dataclass(frozen=True)
 class QARequest:
     """A question about images and/or a video.

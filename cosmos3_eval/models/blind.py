@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cosmos3_eval.api.model import ModelInfo
-from cosmos3_eval.api.types import QARequest, TextOutput
+from cosmos3_eval.api.types import CHOICE_LETTERS, QARequest, TextOutput
 from cosmos3_eval.sim.scenes.qa_questions import generate
 from cosmos3_eval.sim.scenes.qa_questions_v2 import generate_v2
 from cosmos3_eval.sim.scenes.qa_spec import COLOURS, QUESTION_TYPES
@@ -34,7 +34,6 @@ from cosmos3_eval.sim.scenes.qa_spec import COLOURS, QUESTION_TYPES
 TRAIN_SEED_BASE = 2**31
 """First training seed: above every seed :func:`derive_seed` can return."""
 
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _COLOUR_RE = re.compile(r"\b(" + "|".join(sorted(COLOURS, key=len, reverse=True)) + r")\b")
 
 
@@ -167,7 +166,7 @@ class BlindModel:
                     best = int(np.argmax(model.scores(r.choices)))
                 else:
                     best = self._position if self._position < len(r.choices) else 0
-                out.append(TextOutput(_LETTERS[best]))
+                out.append(TextOutput(CHOICE_LETTERS[best]))
             else:
                 counts = self._numbers.get(key)
                 out.append(TextOutput(str(_mode(counts) if counts else self._number)))

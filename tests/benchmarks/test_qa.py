@@ -10,7 +10,8 @@ import pytest
 
 from cosmos3_eval.api.benchmark import derive_seed
 from cosmos3_eval.api.types import TextOutput
-from cosmos3_eval.benchmarks.qa import JsonlQA, JsonlQAConfig, PhysQAConfig, PhysQASim
+from cosmos3_eval.benchmarks.qa import PhysQAConfig, PhysQASim
+from cosmos3_eval.benchmarks.qa_jsonl import JsonlQA, JsonlQAConfig
 from cosmos3_eval.engine.tasks import load_benchmark
 from cosmos3_eval.errors import ConfigError, DataError, ModelOutputError
 from cosmos3_eval.models.baselines import OracleModel, RandomModel

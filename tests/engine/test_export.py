@@ -10,7 +10,7 @@ import h5py
 import pytest
 
 from cosmos3_eval.api.benchmark import derive_seed
-from cosmos3_eval.benchmarks.qa import JsonlQA, JsonlQAConfig
+from cosmos3_eval.benchmarks.qa_jsonl import JsonlQA, JsonlQAConfig
 from cosmos3_eval.cli.main import main
 from cosmos3_eval.engine.export import export_task
 from cosmos3_eval.engine.export.policy import episode_content_id

@@ -22,14 +22,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cosmos3_eval.api.types import QARequest, TextOutput
+from cosmos3_eval.api.types import CHOICE_LETTERS, QARequest, TextOutput
 
 BUCKETS = 1024
 """Hashed vocabulary size; bucket 0 is padding."""
 Q_TOKENS, C_TOKENS, MAX_CHOICES, SIZE = 16, 4, 4, 64
 COUNTS = (1, 2, 3, 4, 5, 6)
 """The count answers physqa-sim-v2 draws from (``qa_questions_v2.COUNT_RANGE``)."""
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -114,7 +113,7 @@ class QANet(nn.Module):
         out = []
         for i, r in enumerate(requests):
             if r.choices:
-                out.append(TextOutput(_LETTERS[int(logits[i].argmax())]))
+                out.append(TextOutput(CHOICE_LETTERS[int(logits[i].argmax())]))
             else:
                 out.append(TextOutput(str(COUNTS[int(count[i].argmax())])))
         return out

@@ -22,10 +22,9 @@ from safetensors.torch import save_file
 from torch.nn import functional as F
 
 from cosmos3_eval.api.media import read_image
+from cosmos3_eval.api.types import CHOICE_LETTERS
 from cosmos3_eval.models.reference.policy_net import BCPolicy, prep_image
 from cosmos3_eval.models.reference.qa_net import COUNTS, QANet, two_frames
-
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def load_qa(folder: Path, limit: int | None = None) -> dict[str, Any]:
             frames = [read_image(folder / "media" / r["image"])]
         items.append((two_frames([f[..., :3] for f in frames]), r["question"], r["choices"]))
         if r["choices"]:
-            target.append(_LETTERS.index(r["answer"]))
+            target.append(CHOICE_LETTERS.index(r["answer"]))
             is_count.append(False)
         else:
             target.append(COUNTS.index(int(float(r["answer"]))))
