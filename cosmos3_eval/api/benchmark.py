@@ -94,6 +94,10 @@ class RolloutContext:
         artifacts_dir: Where videos go.
         privileged: Whether the model may receive privileged state (oracle).
         episode_timeout_s: Wall-clock limit per episode; a hung worker is killed.
+        pipeline_groups: Split the workers into this many groups that step while the model
+            serves another group (1 = lockstep; see :mod:`cosmos3_eval.engine.pipeline`).
+        pipeline_adaptive: Start in lockstep and pipeline only once the measured simulation
+            time per round exceeds the model time (``--pipeline auto``).
     """
 
     workers: int = 1
@@ -103,6 +107,8 @@ class RolloutContext:
     artifacts_dir: Path | None = None
     privileged: bool = False
     episode_timeout_s: float = 300.0
+    pipeline_groups: int = 1
+    pipeline_adaptive: bool = False
 
 
 class Benchmark:

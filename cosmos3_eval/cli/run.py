@@ -41,6 +41,13 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--executor", choices=["local", "process", "ray"], default="local")
     r.add_argument("--ray-address", help="join a Ray cluster: auto or HOST:PORT")
     r.add_argument("--model-placement", choices=["replicate", "shared"], default="replicate")
+    r.add_argument(
+        "--pipeline",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="closed loop: step half the env workers while the model serves the other half "
+        "(auto/on: with 2+ workers; off: lockstep)",
+    )
 
 
 def _print_metrics(run: Any) -> None:
@@ -117,6 +124,7 @@ def command(args: argparse.Namespace) -> int:
         executor=args.executor,
         ray_address=args.ray_address,
         model_placement=args.model_placement,
+        pipeline=args.pipeline,
     )
     for label, sweep_args in _expand_sweep(args.model, model_args, args.label):
         opts = replace(options, label=label) if label else options

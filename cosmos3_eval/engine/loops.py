@@ -22,6 +22,7 @@ from cosmos3_eval.api.benchmark import (
 )
 from cosmos3_eval.api.model import call_batched
 from cosmos3_eval.engine.options import RunOptions
+from cosmos3_eval.engine.pipeline import pipeline_groups
 from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.errors import UserError
 
@@ -127,6 +128,8 @@ def closed_loop_records(
         artifacts_dir=artifacts,
         privileged=bool(model.info.privileged),
         episode_timeout_s=options.episode_timeout_s,
+        pipeline_groups=pipeline_groups(options.pipeline, options.workers),
+        pipeline_adaptive=options.pipeline == "auto",
     )
     for rec in rollout(bench, model, specs, ctx):
         rec.setdefault("category", "all")

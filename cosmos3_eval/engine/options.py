@@ -27,6 +27,9 @@ class RunOptions:
         executor: ``local`` (in-process), ``process`` (spawned pool) or ``ray``.
         ray_address: Ray cluster to join (``auto`` / ``HOST:PORT``); ``None`` = local Ray.
         model_placement: ``replicate`` (a model per worker) or ``shared`` (one model actor).
+        pipeline: Closed loop: ``auto`` / ``on`` step half the workers while the model serves
+            the other half (with 2+ workers), ``off`` steps all in lockstep
+            (:mod:`cosmos3_eval.engine.pipeline`).
     """
 
     limit: int | None = None
@@ -44,3 +47,4 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     model_placement: str = "replicate"
+    pipeline: str = "auto"
