@@ -12,6 +12,7 @@ def _files(run):
     for r in recs:
         r.pop("latency_s", None)
         r.pop("sim_s", None)
+        r.pop("call_s", None)
     return recs, json.loads((run.run_dir / "metrics.json").read_text())
 
 

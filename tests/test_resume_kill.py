@@ -23,6 +23,7 @@ def _records(out):
     for r in recs:
         r.pop("latency_s", None)
         r.pop("sim_s", None)
+        r.pop("call_s", None)
     # Shards of a pool finish in any order; records are keyed by id (never duplicated).
     assert len({r["id"] for r in recs}) == len(recs)
     return sorted(recs, key=lambda r: r["id"])

@@ -13,6 +13,7 @@ def _records(run_dir):
     for r in out:
         r.pop("latency_s", None)
         r.pop("sim_s", None)
+        r.pop("call_s", None)
     return out
 
 

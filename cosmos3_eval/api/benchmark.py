@@ -97,7 +97,7 @@ class RolloutContext:
         pipeline_groups: Split the workers into this many groups that step while the model
             serves another group (1 = lockstep; see :mod:`cosmos3_eval.engine.pipeline`).
         pipeline_adaptive: Start in lockstep and pipeline only once the measured simulation
-            time per round exceeds the model time (``--pipeline auto``).
+            time per round exceeds 1.5x the model time (``--pipeline auto``).
     """
 
     workers: int = 1

@@ -41,6 +41,7 @@ class SampleRecord(_Record):
         output: Static: the benchmark's summary of the model output.
         latency_s: Model seconds charged to the sample: static, its share of its batch call;
             closed loop, the sum over its ``act`` calls of call time / batch size.
+        call_s: Duration of its model call (closed loop: mean over its ``act`` calls).
         artifact: Static: media file name under ``artifacts/``.
         artifact_error: Static: why saving the media failed.
         steps: Closed loop: env steps taken.
@@ -62,6 +63,7 @@ class SampleRecord(_Record):
     reasons: dict[str, str] | None = None
     output: Any = None
     latency_s: float | None = None
+    call_s: float | None = None
     artifact: str | None = None
     artifact_error: str | None = None
     steps: int | None = None
@@ -73,7 +75,7 @@ class SampleRecord(_Record):
     video: str | None = None
 
 
-TIMING_FIELDS = ("latency_s", "sim_s")
+TIMING_FIELDS = ("latency_s", "call_s", "sim_s")
 """Record fields that measure time: they differ between identical runs, nothing else does."""
 
 
@@ -102,6 +104,7 @@ class MetricsFile(_Record):
     n_samples: int
     n_errors: int
     metrics: dict[str, MetricEntry]
+    stopping: dict[str, Any] | None = None
 
 
 class ManifestTask(_Record):
@@ -139,6 +142,8 @@ class Manifest(_Record):
     n_errors: int | None = None
     samples_sha256: str | None = None
     failure: str | None = None
+    cost: dict[str, Any] | None = None
+    stopping: dict[str, Any] | None = None
 
 
 _M = TypeVar("_M", bound=BaseModel)

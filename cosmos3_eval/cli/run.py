@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from cosmos3_eval.cli.common import EXIT_OK, positive_int
 from cosmos3_eval.engine.runner import RunOptions, evaluate
+from cosmos3_eval.engine.stopping import parse_until
 from cosmos3_eval.engine.tasks import load_suite, parse_model_args
 from cosmos3_eval.errors import UserError
 from cosmos3_eval.report.sweep import parse_step
@@ -46,8 +47,14 @@ def add_parser(sub: Any) -> None:
         choices=["auto", "on", "off"],
         default="auto",
         help="closed loop: step half the env workers while the model serves the other half "
-        "(auto/on: with 2+ workers; off: lockstep)",
+        "(on: with 2+ workers; auto: once simulation outweighs the model; off: lockstep)",
     )
+    r.add_argument(
+        "--until",
+        help="ci-width=W: stop each task once its main metric's anytime-valid 95%% CI is "
+        "narrower than W (runs in blocks of --batch-size; --limit caps it)",
+    )
+    r.add_argument("--gpu-hour-cost", type=float, help="price of a model GPU hour: cost per sample")
 
 
 def _print_metrics(run: Any) -> None:
@@ -125,6 +132,8 @@ def command(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         model_placement=args.model_placement,
         pipeline=args.pipeline,
+        until_ci_width=parse_until(args.until) if args.until else None,
+        gpu_hour_cost=args.gpu_hour_cost,
     )
     for label, sweep_args in _expand_sweep(args.model, model_args, args.label):
         opts = replace(options, label=label) if label else options

@@ -78,7 +78,8 @@ def static_records(
             except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
                 for k in live:
                     failed[k] = f"model raised {error_text(exc)}"
-        latency = (time.perf_counter() - t0) / max(1, len(live))
+        call_s = time.perf_counter() - t0
+        latency = call_s / max(1, len(live))
         for k, s in enumerate(samples):
             rec: dict[str, Any] = {
                 "id": s.id,
@@ -89,6 +90,7 @@ def static_records(
                 "scores": {},
                 "error": None,
                 "latency_s": round(latency, 6),
+                "call_s": round(call_s, 6) if live else None,
             }
             if k not in failed and isinstance(outputs.get(k), BaseException):
                 failed[k] = f"model returned an error: {error_text(outputs[k])}"

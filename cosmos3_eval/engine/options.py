@@ -30,6 +30,10 @@ class RunOptions:
         pipeline: Closed loop: ``auto`` / ``on`` step half the workers while the model serves
             the other half (with 2+ workers), ``off`` steps all in lockstep
             (:mod:`cosmos3_eval.engine.pipeline`).
+        until_ci_width: Stop a task once its main metric's anytime-valid CI is narrower than
+            this (``--limit`` caps it; :mod:`cosmos3_eval.engine.stopping`).
+        gpu_hour_cost: Price of a model GPU hour: the manifest's cost section gives the cost
+            per sample.
     """
 
     limit: int | None = None
@@ -48,3 +52,5 @@ class RunOptions:
     ray_address: str | None = None
     model_placement: str = "replicate"
     pipeline: str = "auto"
+    until_ci_width: float | None = None
+    gpu_hour_cost: float | None = None

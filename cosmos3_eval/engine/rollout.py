@@ -82,6 +82,7 @@ class _Slot:
     awaiting: bool = False
     sent_at: float = 0.0  # time.monotonic() of the last command (the pipelined scheduler)
     model_s: float = 0.0  # this episode's share of its act calls (call time / batch size)
+    call_s: float = 0.0  # the summed duration of its act calls
     sim_s: float = 0.0  # seconds its worker spent executing its commands (measured there)
 
 
@@ -228,6 +229,7 @@ class _Rollout:
             for s in bslots:
                 s.used += elapsed
                 s.model_s += elapsed / len(batch)
+                s.call_s += elapsed
             if isinstance(result, str):
                 out.extend([result] * len(batch))
                 continue
@@ -253,6 +255,7 @@ class _Rollout:
             "scores": scores,
             # Timing (never compared between runs): model share of its act calls, sim seconds.
             "latency_s": round(slot.model_s, 6),
+            "call_s": round(slot.call_s / slot.calls, 6) if slot.calls else None,
             "sim_s": round(slot.sim_s, 6),
         }
         if slot.record_video and slot.frames and self.ctx.artifacts_dir is not None:

@@ -11,7 +11,7 @@ from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.models.baselines import OracleModel, RandomModel
 from cosmos3_eval.models.policy_baselines import ZeroModel
 
-TIMING = ("latency_s", "sim_s")
+TIMING = ("latency_s", "call_s", "sim_s")
 
 
 def _records(bench, model, n, **ctx):

@@ -17,6 +17,7 @@ def _by_id(run_dir):
     for r in recs:
         r.pop("latency_s", None)
         r.pop("sim_s", None)
+        r.pop("call_s", None)
     ids = [r["id"] for r in recs]
     assert len(ids) == len(set(ids)), "duplicated records"
     return {r["id"]: r for r in recs}
