@@ -10,7 +10,9 @@ TASK = "physqa-sim-v1"
 def _files(run):
     recs = [json.loads(x) for x in (run.run_dir / "samples.jsonl").read_text().splitlines()]
     for r in recs:
-        r.pop("latency_s")
+        r.pop("latency_s", None)
+        r.pop("sim_s", None)
+        r.pop("call_s", None)
     return recs, json.loads((run.run_dir / "metrics.json").read_text())
 
 

@@ -22,7 +22,9 @@ def _records(out):
     path = out / "random__physqa-sim-v1" / "samples.jsonl"
     recs = [json.loads(x) for x in path.read_text().splitlines()]
     for r in recs:
-        r.pop("latency_s")
+        r.pop("latency_s", None)
+        r.pop("sim_s", None)
+        r.pop("call_s", None)
     # Shards of a pool finish in any order; records are keyed by id (never duplicated).
     assert len({r["id"] for r in recs}) == len(recs)
     return sorted(recs, key=lambda r: r["id"])

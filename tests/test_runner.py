@@ -11,7 +11,9 @@ def _records(run_dir):
     lines = (run_dir / "samples.jsonl").read_text().splitlines()
     out = [json.loads(x) for x in lines]
     for r in out:
-        r.pop("latency_s")
+        r.pop("latency_s", None)
+        r.pop("sim_s", None)
+        r.pop("call_s", None)
     return out
 
 

@@ -39,7 +39,9 @@ class SampleRecord(_Record):
         data: Static: the sample's data (prompt, spec, answer, ...).
         reasons: Static: score name -> why.
         output: Static: the benchmark's summary of the model output.
-        latency_s: Static: model seconds per request of its batch.
+        latency_s: Model seconds charged to the sample: static, its share of its batch call;
+            closed loop, the sum over its ``act`` calls of call time / batch size.
+        call_s: Duration of its model call (closed loop: mean over its ``act`` calls).
         artifact: Static: media file name under ``artifacts/``.
         artifact_error: Static: why saving the media failed.
         steps: Closed loop: env steps taken.
@@ -47,6 +49,7 @@ class SampleRecord(_Record):
         termination: Closed loop: how the episode ended.
         model_calls: Closed loop: ``act`` calls made for the episode.
         return_: Closed loop: the summed reward (JSON key ``return``).
+        sim_s: Closed loop: seconds its env worker spent simulating (resets and chunks).
         video: Closed loop: episode video under ``artifacts/``.
     """
 
@@ -60,6 +63,7 @@ class SampleRecord(_Record):
     reasons: dict[str, str] | None = None
     output: Any = None
     latency_s: float | None = None
+    call_s: float | None = None
     artifact: str | None = None
     artifact_error: str | None = None
     steps: int | None = None
@@ -67,7 +71,12 @@ class SampleRecord(_Record):
     termination: Literal["success", "horizon", "error"] | None = None
     model_calls: int | None = None
     return_: float | None = Field(default=None, alias="return")
+    sim_s: float | None = None
     video: str | None = None
+
+
+TIMING_FIELDS = ("latency_s", "call_s", "sim_s")
+"""Record fields that measure time: they differ between identical runs, nothing else does."""
 
 
 class MetricEntry(_Record):
@@ -95,6 +104,7 @@ class MetricsFile(_Record):
     n_samples: int
     n_errors: int
     metrics: dict[str, MetricEntry]
+    stopping: dict[str, Any] | None = None
 
 
 class ManifestTask(_Record):
@@ -154,6 +164,8 @@ class Manifest(_Record):
     profile: dict[str, Any] | None = None
     metrics_sha256: str | None = None
     manifest_sha256: str | None = None
+    cost: dict[str, Any] | None = None
+    stopping: dict[str, Any] | None = None
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -22,6 +22,7 @@ from cosmos3_eval.cli.common import (
 )
 from cosmos3_eval.cli.run_output import RunPrinter, footer
 from cosmos3_eval.engine.runner import RunOptions, evaluate
+from cosmos3_eval.engine.stopping import parse_until
 from cosmos3_eval.engine.tasks import load_suite, parse_model_args
 from cosmos3_eval.errors import UserError
 from cosmos3_eval.report.sweep import parse_step
@@ -83,6 +84,23 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="move an existing run directory aside (<dir>.old-<time>) and start afresh",
     )
+    r.add_argument(
+        "--pipeline",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="closed loop: step half the env workers while the model serves the other half "
+        "(on: with 2+ workers; auto: once simulation outweighs the model; off: lockstep)",
+    )
+    r.add_argument(
+        "--until",
+        help="ci-width=W: stop each task once its main metric's anytime-valid 95%% CI is "
+        "narrower than W (runs in blocks of --batch-size; --limit caps it)",
+    )
+    r.add_argument(
+        "--gpu-hour-cost",
+        type=finite_float(0.0, 1e6),
+        help="price of a model GPU hour: the manifest's cost section gives the cost per sample",
+    )
 
 
 def command(args: argparse.Namespace) -> int:
@@ -129,6 +147,9 @@ def command(args: argparse.Namespace) -> int:
         model_placement=args.model_placement,
         seal=seal,
         restart=args.restart,
+        pipeline=args.pipeline,
+        until_ci_width=parse_until(args.until) if args.until else None,
+        gpu_hour_cost=args.gpu_hour_cost,
     )
     if seal is not None:
         print(f"sealed run (secret commitment {seal.commitment[:16]}...)", file=sys.stderr)

@@ -24,6 +24,7 @@ from cosmos3_eval.api.model import call_batched
 from cosmos3_eval.api.seal import seal_request
 from cosmos3_eval.engine.guard import DISK_FULL, CallTimedOut, run_guarded
 from cosmos3_eval.engine.options import RunOptions
+from cosmos3_eval.engine.pipeline import pipeline_groups
 from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.errors import ModelExited, UserError
 
@@ -105,7 +106,8 @@ def static_records(
             except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
                 for k in live:
                     failed[k] = f"model raised {error_text(exc)}"
-        latency = (time.perf_counter() - t0) / max(1, len(live))
+        call_s = time.perf_counter() - t0
+        latency = call_s / max(1, len(live))
         for k, s in enumerate(samples):
             rec: dict[str, Any] = {
                 "id": s.id,
@@ -116,6 +118,7 @@ def static_records(
                 "scores": {},
                 "error": None,
                 "latency_s": round(latency, 6),
+                "call_s": round(call_s, 6) if live else None,
             }
             if k not in failed and isinstance(outputs.get(k), BaseException):
                 failed[k] = f"model returned an error: {error_text(outputs[k])}"
@@ -158,6 +161,8 @@ def closed_loop_records(
         privileged=bool(model.info.privileged),
         episode_timeout_s=options.episode_timeout_s,
         seal=options.seal,
+        pipeline_groups=pipeline_groups(options.pipeline, options.workers),
+        pipeline_adaptive=options.pipeline == "auto",
     )
     for rec in rollout(bench, model, specs, ctx):
         rec.setdefault("category", "all")

@@ -35,6 +35,13 @@ class RunOptions:
             :mod:`cosmos3_eval.api.seal`); ``None`` = an open, publicly reproducible run.
         restart: Move an existing run directory aside (``<dir>.old-<UTC time>``) and start
             afresh instead of resuming it.
+        pipeline: Closed loop: ``auto`` / ``on`` step half the workers while the model serves
+            the other half (with 2+ workers), ``off`` steps all in lockstep
+            (:mod:`cosmos3_eval.engine.pipeline`).
+        until_ci_width: Stop a task once its main metric's anytime-valid CI is narrower than
+            this (``--limit`` caps it; :mod:`cosmos3_eval.engine.stopping`).
+        gpu_hour_cost: Price of a model GPU hour: the manifest's cost section gives the cost
+            per sample.
     """
 
     limit: int | None = None
@@ -55,3 +62,6 @@ class RunOptions:
     model_placement: str = "replicate"
     seal: Seal | None = None
     restart: bool = False
+    pipeline: str = "auto"
+    until_ci_width: float | None = None
+    gpu_hour_cost: float | None = None

@@ -36,6 +36,7 @@ from cosmos3_eval.api.model import check_outputs
 from cosmos3_eval.api.seal import seal_request
 from cosmos3_eval.api.types import ActionSpec, ActRequest, Observation
 from cosmos3_eval.engine.guard import CallTimedOut, run_guarded
+from cosmos3_eval.engine.pipeline import PipelineProbe, run_pipelined
 from cosmos3_eval.errors import ModelExited, ModelOutputError
 from cosmos3_eval.sim.vector import EnvWorker, WorkerDied, WorkerTimeout
 
@@ -80,6 +81,10 @@ class _Slot:
     expert: np.ndarray | None = None
     frames: list[np.ndarray] = field(default_factory=list)
     awaiting: bool = False
+    sent_at: float = 0.0  # time.monotonic() of the last command (the pipelined scheduler)
+    model_s: float = 0.0  # this episode's share of its act calls (call time / batch size)
+    call_s: float = 0.0  # the summed duration of its act calls
+    sim_s: float = 0.0  # seconds its worker spent executing its commands (measured there)
 
 
 class _Rollout:
@@ -105,7 +110,13 @@ class _Rollout:
         try:
             for i in range(n_workers):
                 self._start(pool[i], i, slots, pending)
+            groups = min(ctx.pipeline_groups, n_workers)
+            probe = PipelineProbe(ctx.pipeline_adaptive)
             while any(s is not None for s in slots):
+                if groups > 1 and probe.pipeline_now():
+                    yield from run_pipelined(self, pool, slots, pending, groups)
+                    break
+                t0 = time.monotonic()
                 # 1. collect every outstanding reply (resets and chunks), lockstep.
                 for i, slot in enumerate(slots):
                     if slot is None or not slot.awaiting:
@@ -119,26 +130,33 @@ class _Rollout:
                     continue
                 # 2. one batched act call for every env that needs an action.
                 ready = [i for i, s in enumerate(slots) if s is not None and not s.awaiting]
+                t1 = time.monotonic()
                 chunks = self._act([slots[i] for i in ready])
+                probe.add(sim_s=t1 - t0, model_s=time.monotonic() - t1)
                 # 3. send chunks (or end the episode on a model fault).
                 for i, chunk in zip(ready, chunks):
-                    slot = slots[i]
-                    if isinstance(chunk, str):
-                        yield self._record(slot, error=chunk)
-                        slots[i] = None
-                        self._start(pool[i], i, slots, pending)
-                        continue
-                    n = (
-                        len(chunk)
-                        if ctx.replan_every is None
-                        else min(ctx.replan_every, len(chunk))
-                    )
-                    self._send(pool[i], slot, {"op": "run", "actions": chunk[:n]})
+                    record = self._dispatch(pool, i, slots, pending, chunk)
+                    if record is not None:
+                        yield record
             finished = True
         finally:
             if not finished:
                 # Interrupted mid-episode: replies may still be in flight, so never reuse.
                 self.bench.close()
+
+    def _dispatch(
+        self, pool: Any, i: int, slots: list, pending: deque, chunk: np.ndarray | str
+    ) -> dict[str, Any] | None:
+        """Send worker ``i`` its chunk; on a model fault end the episode and return its record."""
+        slot = slots[i]
+        if isinstance(chunk, str):
+            record = self._record(slot, error=chunk)
+            slots[i] = None
+            self._start(pool[i], i, slots, pending)
+            return record
+        n = len(chunk) if self.ctx.replan_every is None else min(self.ctx.replan_every, len(chunk))
+        self._send(pool[i], slot, {"op": "run", "actions": chunk[:n]})
+        return None
 
     def _start(self, worker: EnvWorker, i: int, slots: list, pending: deque) -> None:
         """Refill worker ``i`` with the next pending episode (if any)."""
@@ -151,6 +169,7 @@ class _Rollout:
     def _send(self, worker: EnvWorker, slot: _Slot, msg: dict[str, Any]) -> None:
         msg.update(images=self.reads_images, expert=self.expert_len, frame=slot.record_video)
         slot.awaiting = True
+        slot.sent_at = time.monotonic()
         try:
             worker.send(msg)
         except WorkerDied:
@@ -169,6 +188,7 @@ class _Rollout:
             return self._record(slot, error=str(exc))
         finally:
             slot.used += time.monotonic() - t0
+        slot.sim_s += float(reply.get("sim_s", 0.0))
         if "frames" in reply:
             slot.frames.extend(reply["frames"])
         if "error" in reply:
@@ -211,8 +231,11 @@ class _Rollout:
             budget = min(ctx.episode_timeout_s - s.used for s in bslots)
             t0 = time.monotonic()
             result = _call_with_timeout(self.model.act, batch, budget)
+            elapsed = time.monotonic() - t0
             for s in bslots:
-                s.used += time.monotonic() - t0
+                s.used += elapsed
+                s.model_s += elapsed / len(batch)
+                s.call_s += elapsed
             if isinstance(result, str):
                 out.extend([result] * len(batch))
                 continue
@@ -236,6 +259,10 @@ class _Rollout:
             "model_calls": slot.calls,
             "return": slot.ret,
             "scores": scores,
+            # Timing (never compared between runs): model share of its act calls, sim seconds.
+            "latency_s": round(slot.model_s, 6),
+            "call_s": round(slot.call_s / slot.calls, 6) if slot.calls else None,
+            "sim_s": round(slot.sim_s, 6),
         }
         if slot.record_video and slot.frames and self.ctx.artifacts_dir is not None:
             rec["video"] = self._write_video(slot, Path(self.ctx.artifacts_dir))

@@ -35,8 +35,10 @@ from cosmos3_eval.engine.fingerprint import run_identity
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.profile import reproduction_profile
+from cosmos3_eval.engine.stopping import CiWidthRule
 from cosmos3_eval.engine.tasks import benchmark_type, find_task_file, load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError, os_error_text, path_error
+from cosmos3_eval.results.cost import cost_summary
 from cosmos3_eval.results.provenance import environment, git_info, package_versions
 from cosmos3_eval.results.rundir import (
     SCHEMA_VERSION,
@@ -273,14 +275,25 @@ def _run_locked(
                 executor, bench, model_spec, options, pending, run.artifacts
             )
         failed_reason = None
+        rule = _stopping_rule(bench, options, run, n)
+        stopped = rule is not None and rule.reached()
+        timings: list[dict[str, Any]] = []
+        t_records = time.perf_counter()
+        block = max(1, options.batch_size)
         with (
             SampleWriter(run.samples_path) as writer,
             _progress(n, already, bench.task_id, options.progress) as bar,
         ):
-            for rec in records:
+            for rec in [] if stopped else records:
                 writer.append(rec)
                 n_new += 1
                 bar.update(1)
+                timings.append({k: rec.get(k) for k in _COST_FIELDS})
+                if rule is not None:
+                    rule.add(rec)
+                    if n_new % block == 0 and rule.reached():
+                        stopped = True
+                        break
                 if rec.get("error") is not None:
                     errors += 1
                     if errors > budget:
@@ -291,10 +304,31 @@ def _run_locked(
                         break
         if failed_reason:
             raise RunFailed(failed_reason)
+        close = getattr(records, "close", None)
+        if stopped and callable(close):
+            close()  # stop the producer now (a rollout closes its env workers)
+        wall = time.perf_counter() - t_records
+        if stopped:  # metrics over what ran: every record below the highest index written
+            n = 1 + max((r.get("index", 0) for r in run.records()), default=-1)
         metrics = compute_metrics(bench, run, n, model.info.name)
+        extra: dict[str, Any] = {}
+        if rule is not None:
+            extra["stopping"] = rule.section(stopped)
+            metrics["stopping"] = extra["stopping"]
+            main = metrics["metrics"].get(bench.main_metric)
+            if main is not None:
+                main["ci95"] = extra["stopping"]["confidence_sequence"]
         write_json_atomic(run.metrics_path, metrics)
+        if n_new:
+            wire = getattr(model, "wire", None) if executor is None else None
+            extra["cost"] = cost_summary(
+                timings, wall, options.workers, options.gpu_hour_cost, wire
+            )
         run.complete(
-            finished_at=now_iso(), n_samples=metrics["n_samples"], n_errors=metrics["n_errors"]
+            **extra,
+            finished_at=now_iso(),
+            n_samples=metrics["n_samples"],
+            n_errors=metrics["n_errors"],
         )
     except RunFailed as exc:
         _mark(run, "failed", str(exc))
@@ -333,6 +367,23 @@ def _mark(run: RunDir, status: str, reason: str) -> None:
             run.set_status_in_place(status)
         except OSError:
             pass
+
+
+_COST_FIELDS = ("latency_s", "call_s", "sim_s", "model_calls")
+
+
+def _stopping_rule(bench: Benchmark, options: RunOptions, run: RunDir, n: int) -> Any:
+    """The ``--until`` rule fed with the records already on disk (``None``: no rule)."""
+    if options.until_ci_width is None:
+        return None
+    spec = next((m for m in bench.metric_specs if m.name == bench.main_metric), None)
+    rule = CiWidthRule(
+        options.until_ci_width, bench.main_metric, spec.on_error if spec is not None else 0.0
+    )
+    for rec in run.records():
+        if rec.get("index", 0) < n:
+            rule.add(rec)
+    return rule
 
 
 def _executor_records(

@@ -10,6 +10,7 @@ file by path and serves exactly the same protocol as an in-process worker
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from typing import Any
 
@@ -85,6 +86,7 @@ def serve_env(conn: Any, env: Any, build_error: str | None = None) -> None:
         if build_error is not None:
             send_msg(conn, {"error": build_error})
             continue
+        started = time.perf_counter()  # the cost of simulating, apart from any queueing
         try:
             if op == "reset":
                 env.reset(seed=int(cmd["seed"]))
@@ -124,4 +126,6 @@ def serve_env(conn: Any, env: Any, build_error: str | None = None) -> None:
                 "error": f"env raised {type(exc).__name__}: {exc} "
                 f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
             }
+        if op in ("reset", "run"):
+            reply["sim_s"] = time.perf_counter() - started
         send_msg(conn, reply)

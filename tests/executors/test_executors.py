@@ -16,6 +16,8 @@ def _by_id(run_dir):
     recs = [json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()]
     for r in recs:
         r.pop("latency_s", None)
+        r.pop("sim_s", None)
+        r.pop("call_s", None)
     ids = [r["id"] for r in recs]
     assert len(ids) == len(set(ids)), "duplicated records"
     return {r["id"]: r for r in recs}

@@ -21,6 +21,7 @@ from cosmos3_eval.engine.factory import create_model
 from cosmos3_eval.errors import RunFailed, UserError
 
 _MAX_SHARD_RETRIES = 3
+_SHARDS_PER_ACTOR = 2
 
 
 def _ray() -> Any:
@@ -61,8 +62,12 @@ def _actor_classes() -> tuple[Any, Any]:
         def run(self, job: Job, shard: list[int], model_handle: Any = None) -> ShardResult:
             model = None
             if model_handle is not None:
-                info, caps = ray.get(model_handle.describe.remote())
-                model = _ModelProxy(model_handle, info, caps)
+                # One describe round trip per model actor, not per shard.
+                if getattr(self, "_proxy_of", None) is not model_handle:
+                    info, caps = ray.get(model_handle.describe.remote())
+                    self._proxy = _ModelProxy(model_handle, info, caps)
+                    self._proxy_of = model_handle
+                model = self._proxy
             return run_shard(job, shard, model)
 
     @ray.remote(num_cpus=0)
@@ -153,21 +158,29 @@ class RayExecutor:
         return self._server
 
     def run(self, job: Job, shards: Iterator[list[int]]) -> Iterator[ShardResult]:
-        """Yield shard results as they complete, resubmitting shards of dead actors."""
+        """Yield shard results as they complete, resubmitting shards of dead actors.
+
+        Each actor holds up to ``_SHARDS_PER_ACTOR`` shards: the next one waits in its queue,
+        so it never idles for a driver round trip between shards (that round trip, not the
+        remote call itself, made Ray ~0.8x the process pool, which keeps 2 per worker too).
+        The job is put in the object store once, not pickled into every call.
+        """
         ray = _ray()
         handle = self._model_handle(job)
-        idle = list(range(len(self._actors)))
-        inflight: dict[Any, tuple[int, list[int], int]] = {}
+        job_ref = ray.put(job)
+        load = [0] * len(self._actors)
+        inflight: dict[Any, tuple[int, Any, list[int], int]] = {}
         shard_iter = iter(shards)
         exhausted = False
         retry: list[tuple[list[int], int]] = []
 
         def submit(slot: int, shard: list[int], tries: int) -> None:
-            ref = self._actors[slot].run.remote(job, shard, handle)
-            inflight[ref] = (slot, shard, tries)
+            actor = self._actors[slot]
+            inflight[actor.run.remote(job_ref, shard, handle)] = (slot, actor, shard, tries)
+            load[slot] += 1
 
         while True:
-            while idle and (retry or not exhausted):
+            while (retry or not exhausted) and min(load) < _SHARDS_PER_ACTOR:
                 if retry:
                     shard, tries = retry.pop()
                 else:
@@ -176,24 +189,25 @@ class RayExecutor:
                     except StopIteration:
                         exhausted = True
                         break
-                submit(idle.pop(), shard, tries)
+                submit(load.index(min(load)), shard, tries)
             if not inflight:
                 return
             ready, _ = ray.wait(list(inflight), num_returns=1)
-            slot, shard, tries = inflight.pop(ready[0])
+            slot, actor, shard, tries = inflight.pop(ready[0])
+            load[slot] -= 1
             try:
                 result = ray.get(ready[0])
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
                 if tries + 1 > _MAX_SHARD_RETRIES:
                     msg = f"shard starting at sample {shard[0]} failed {tries + 1} times: {exc}"
                     raise RunFailed(msg) from exc
-                # The actor is gone: replace it and run the shard again elsewhere.
-                self._actors[slot] = self._worker_cls.remote()
-                self.restarts += 1
+                # The actor is gone: replace it (once, whichever of its shards fails first)
+                # and run the shard again.
+                if self._actors[slot] is actor:
+                    self._actors[slot] = self._worker_cls.remote()
+                    self.restarts += 1
                 retry.append((shard, tries + 1))
-                idle.append(slot)
                 continue
-            idle.append(slot)
             yield result
 
     def close(self) -> None:
