@@ -137,7 +137,7 @@ def verify_run(run: RunDir) -> VerifiedRun:
     records = sorted(
         (r for r in run.records() if r.get("index", 0) < n), key=lambda r: r.get("index", 0)
     )
-    recomputed, bad = check_metrics(m.task.id, metrics.metrics, records)
+    recomputed, bad = check_metrics(m.task.id, metrics.metrics, records, metrics.stopping)
     if bad:
         more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
         raise DataError(f"{run.metrics_path}: {bad[0]}{more}; refusing a tampered file")

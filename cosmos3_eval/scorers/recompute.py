@@ -21,6 +21,7 @@ from cosmos3_eval.scorers import physics_iq as piq
 from cosmos3_eval.scorers import stats
 from cosmos3_eval.scorers.aggregate import aggregate
 from cosmos3_eval.scorers.learned import fid_kid
+from cosmos3_eval.scorers.sequential import confidence_sequence
 
 # Relative tolerance: JSON round-trips floats exactly, but a reader on another BLAS may differ
 # in the last bits of a covariance (FID) or a stratified stderr.
@@ -119,8 +120,26 @@ def _corpus_metric(
     return MetricValue(mean, se, None, len(values))
 
 
+def _sequence_ci(
+    name: str, entry: MetricEntry, records: list[dict[str, Any]], alpha: float
+) -> tuple[float, float]:
+    """The anytime-valid CI of a run stopped by ``--until`` (values in index order)."""
+    values = []
+    for r in sorted(records, key=lambda r: r.get("index", 0)):
+        v = (r.get("scores") or {}).get(name)
+        if r.get("error") is not None or v is None:
+            v = entry.on_error
+        if v is not None:
+            values.append(float(v))
+    cs = confidence_sequence(values, alpha)
+    return (cs.lower, cs.upper)
+
+
 def check_metrics(
-    task: str, entries: dict[str, MetricEntry], records: list[dict[str, Any]]
+    task: str,
+    entries: dict[str, MetricEntry],
+    records: list[dict[str, Any]],
+    stopping: dict[str, Any] | None = None,
 ) -> tuple[dict[str, MetricValue], list[Disagreement]]:
     """Recompute every metric of ``entries`` from ``records`` and list the disagreements.
 
@@ -128,6 +147,8 @@ def check_metrics(
         task: Task id (seeds the bootstrap CIs exactly as the runner did).
         entries: ``metrics.json``'s metrics, with their specs.
         records: The run's records, in index order.
+        stopping: The ``stopping`` section of a run stopped by ``--until``: its main metric's
+            CI is the anytime-valid confidence sequence, recomputed as such.
 
     Returns:
         (name -> recomputed value, disagreements). A corpus metric's recomputed CI is the
@@ -142,6 +163,9 @@ def check_metrics(
             candidates = _sample_metric(name, e, records, seed)
             # Pick the CI method that reproduces the recorded interval, if any does.
             got = next((c for c in candidates if _close(e.ci95, c.ci95)), candidates[0])
+            if stopping and name == stopping.get("metric"):
+                ci = _sequence_ci(name, e, records, float(stopping.get("alpha", 0.05)))
+                got = MetricValue(got.value, got.stderr, ci, got.n, got.higher_is_better)
         else:
             corpus = _corpus_metric(name, e, records)
             if corpus is None:
