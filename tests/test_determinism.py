@@ -2,6 +2,7 @@
 
 import json
 
+from cosmos3_eval.api.records import TIMING_FIELDS
 from cosmos3_eval.engine.runner import RunOptions, evaluate
 
 TASK = "physqa-sim-v1"
@@ -10,7 +11,8 @@ TASK = "physqa-sim-v1"
 def _files(run):
     recs = [json.loads(x) for x in (run.run_dir / "samples.jsonl").read_text().splitlines()]
     for r in recs:
-        r.pop("latency_s", None)
+        for key in TIMING_FIELDS:  # wall-clock measurements differ between runs
+            r.pop(key, None)
         r.pop("sim_s", None)
         r.pop("call_s", None)
     return recs, json.loads((run.run_dir / "metrics.json").read_text())

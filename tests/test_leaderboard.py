@@ -49,7 +49,7 @@ def test_compare_same_model_and_seed_is_zero_and_passes(runs, capsys):
     code = main(["compare", str(runs / "base"), str(runs / "same")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "+0.0000" in out and "REGRESSION" not in out
+    assert "+0.000" in out and "REGRESSION" not in out
 
 
 def test_compare_degraded_oracle_is_a_regression_naming_the_task(runs, capsys):

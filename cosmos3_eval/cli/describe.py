@@ -14,10 +14,10 @@ from cosmos3_eval.api.model_args import args_schema, describe_args
 from cosmos3_eval.api.registry import MODELS
 from cosmos3_eval.cli.common import EXIT_OK
 from cosmos3_eval.cli.list import model_class
-from cosmos3_eval.cli.table import fit_table, print_json, terminal_width
 from cosmos3_eval.engine.cards import TaskCard, task_card
 from cosmos3_eval.engine.tasks import available_tasks
 from cosmos3_eval.errors import unknown
+from cosmos3_eval.results.table import fit_table, print_json, terminal_width
 
 
 def add_parser(sub: Any) -> None:

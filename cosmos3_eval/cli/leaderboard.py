@@ -1,12 +1,14 @@
 """``cosmos3-eval leaderboard``: build leaderboard tables from run directories."""
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from cosmos3_eval.cli.common import EXIT_OK
 from cosmos3_eval.report import write_leaderboard_html
 from cosmos3_eval.results.board import build_leaderboard
+from cosmos3_eval.results.table import terminal_width
 
 
 def add_parser(sub: Any) -> None:
@@ -18,11 +20,14 @@ def add_parser(sub: Any) -> None:
     lb.add_argument(
         "--strict", action="store_true", help="refuse failed / incomplete runs (default: skip)"
     )
-    lb.add_argument("--json", action="store_true", help="print leaderboard.json, not Markdown")
+    lb.add_argument("--json", action="store_true", help="print leaderboard.json, not a table")
+    lb.add_argument(
+        "--wide", action="store_true", help="also print per-task columns (the files always have)"
+    )
 
 
 def command(args: argparse.Namespace) -> int:
-    """Write the tables and print the markdown one."""
+    """Write the tables and files; print a table that fits the terminal."""
     board = build_leaderboard(
         [Path(p) for p in args.results],
         Path(args.out),
@@ -34,8 +39,8 @@ def command(args: argparse.Namespace) -> int:
     if args.json:
         print(board.files[2].read_text(), end="")
         return EXIT_OK
-    print(board.markdown)
+    print(board.terminal(wide=args.wide))
     for note in board.notes:
-        print(f"note: {note}")
-    print(f"\nwrote {', '.join(str(p) for p in board.files)}")
+        print(textwrap.fill(f"note: {note}", terminal_width(), subsequent_indent="  "))
+    print(textwrap.fill(f"wrote {', '.join(str(p) for p in board.files)}", terminal_width()))
     return EXIT_OK

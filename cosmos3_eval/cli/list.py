@@ -8,10 +8,10 @@ from cosmos3_eval.api.model import capabilities
 from cosmos3_eval.api.model_args import args_schema, describe_args
 from cosmos3_eval.api.registry import BENCHMARK_TYPES, MODELS
 from cosmos3_eval.cli.common import EXIT_OK
-from cosmos3_eval.cli.table import fit_table, print_json
 from cosmos3_eval.engine.cards import load_cards
 from cosmos3_eval.engine.tasks import available_suites, available_tasks, load_suite, load_task_file
 from cosmos3_eval.errors import UserError
+from cosmos3_eval.results.table import fit_table, print_json
 
 
 def add_parser(sub: Any) -> None:

@@ -10,9 +10,9 @@ import sys
 import time
 from typing import Any
 
-from cosmos3_eval.cli.table import cut, fit_table, terminal_width
 from cosmos3_eval.engine.cards import load_cards
 from cosmos3_eval.engine.runner import TaskRun
+from cosmos3_eval.results.table import cut, fit_table, terminal_width
 
 
 def _num(x: float | None) -> str:

@@ -72,7 +72,7 @@ def build_leaderboard(
     headers = ["rank", "model", "status", "overall"]
     headers += [schema.families[f].display for f in fams]
     headers += [schema.tasks[t].display for t in present] + ["revision", "commit", "date"]
-    table, runs_table, flat_rows = [], [], []
+    table, runs_table, flat_rows, plain = [], [], [], []
     for r in rows:
         ov = r["overall"]
         status = r["status"]
@@ -84,6 +84,7 @@ def build_leaderboard(
             c = r["cells"].get(t)
             line.append(_fmt(c["value"], c["ci95"], 100 / schema.tasks[t].max_value) if c else "-")
         line += [r["revision"], r["commit"], r["date"]]
+        plain.append(line)
         table.append([md_cell(x) for x in line])
         for t in present:
             c = r["cells"].get(t)
@@ -117,7 +118,10 @@ def build_leaderboard(
     _write_csv(flat_rows, files[1])
     payload = {"title": schema.title, "scale": "0-100", "rank_rule": RANK_RULE, "notes": notes}
     files[2].write_text(json.dumps({**payload, "rows": flat_rows}, indent=2, default=str) + "\n")
-    return Leaderboard(rows=rows, markdown=md_table, files=files, schema=schema, notes=notes)
+    return Leaderboard(
+        rows=rows, markdown=md_table, files=files, schema=schema, notes=notes,
+        headers=headers, cells=plain, n_summary=4 + len(fams),
+    )  # fmt: skip
 
 
 def _flat(

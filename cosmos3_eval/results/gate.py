@@ -13,6 +13,7 @@ See ``docs/ci-gate.md``.
 from __future__ import annotations
 
 import json
+import textwrap
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 from cosmos3_eval.errors import NotComparableError, UserError
 from cosmos3_eval.results.compare import TaskComparison, compare
+from cosmos3_eval.results.table import fit_table, terminal_width
 from cosmos3_eval.results.verify import VerifiedRun, load_runs
 from cosmos3_eval.scorers.stats import minimum_detectable_effect
 
@@ -164,20 +166,24 @@ def gate(base: Path, new: Path, opts: GateOptions, as_json: bool = False) -> int
 
 
 def _print_table(rows: list[dict[str, Any]], opts: GateOptions) -> None:
-    from tabulate import tabulate
-
-    table = [
-        [
-            r["task"], r["metric"], f"{r['base']:.4f}", f"{r['new']:.4f}", f"{r['diff']:+.4f}",
-            f"[{r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}]", f"{r['p_value']:.4g}",
-            f"{r['p_holm']:.4g}", r["n"], f"{r['mde']:.4f}", f"{opts.max_drop:g}",
-            "-" if not r["underpowered"] else (r["n_needed"] or "∞"), r["test"], r["verdict"],
-        ]
-        for r in rows
-    ]  # fmt: skip
-    headers = ["task", "metric", "base", "new", "diff", "95% CI", "p", "p (Holm)", "n", "MDE",
-               "max drop", "n needed", "test", "verdict"]  # fmt: skip
-    print(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
-    print(f"\nmax drop {opts.max_drop:g}, alpha {opts.alpha:g}; MDE = smallest drop detectable "
-          "at this n with 80 % power; a task whose MDE exceeds the max drop is UNDERPOWERED "
-          "(n needed: pairs for MDE <= max drop).")  # fmt: skip
+    """The verdict table, no wider than the terminal (``$COLUMNS``, default 100)."""
+    table = []
+    for r in rows:
+        verdict = r["verdict"]
+        if r["underpowered"]:
+            verdict += f" (n≥{r['n_needed']})" if r["n_needed"] else " (n≥∞)"
+        lo, hi = r["ci95"]
+        table.append([
+            f"{r['task']} {r['metric']}", f"{r['base']:.3f}→{r['new']:.3f}", f"{r['diff']:+.3f}",
+            f"[{lo:+.3f},{hi:+.3f}]", f"{r['p_holm']:.2g}", r["n"], f"{r['mde']:.3f}", verdict,
+        ])  # fmt: skip
+    headers = ["task metric", "base→new", "diff", "95% CI", "p Holm", "n", "MDE", "verdict"]
+    print(fit_table(table, headers, wrap=["task metric", "verdict"], right=["diff", "n", "MDE"]))
+    tests = sorted({r["test"] for r in rows})
+    print(textwrap.fill(
+        f"max drop {opts.max_drop:g}, alpha {opts.alpha:g}; tests: {', '.join(tests)} (Holm "
+        "across tasks). MDE = smallest drop detectable at this n with 80 % power; a task whose "
+        "MDE exceeds the max drop is marked UNDERPOWERED with n≥N, the pairs needed for MDE <= max drop.",
+        terminal_width(),
+        break_on_hyphens=False,
+    ))  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any
 
 from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
 from cosmos3_eval.api.resources import data_path
+from cosmos3_eval.results.table import fit_table
 from cosmos3_eval.errors import UserError
 from cosmos3_eval.results.rundir import dumps
 from cosmos3_eval.results.verify import VerifiedRun, load_runs, scan_runs, verify_run
@@ -93,6 +94,10 @@ class Leaderboard:
         files: Files written.
         schema: The schema used.
         notes: What was left out and why (skipped runs, tasks outside the schema).
+        headers: Column names of the table (rank, model, status, overall, families, tasks).
+        cells: The table's cells as plain text, one list per row.
+        n_summary: How many leading columns are the summary (rank ... families): the terminal
+            shows those, ``--wide`` adds the per-task columns.
     """
 
     rows: list[dict[str, Any]]
@@ -100,6 +105,15 @@ class Leaderboard:
     files: list[Path] = field(default_factory=list)
     schema: LeaderboardSchema | None = None
     notes: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    cells: list[list[Any]] = field(default_factory=list)
+    n_summary: int = 4
+
+    def terminal(self, wide: bool = False, width: int | None = None) -> str:
+        """The table for a terminal, no wider than ``width`` (``$COLUMNS``, default 100)."""
+        n = len(self.headers) - 3 if wide else self.n_summary  # never revision/commit/date
+        rows = [c[:n] for c in self.cells]
+        return fit_table(rows, self.headers[:n], width=width, wrap=["status"])
 
 
 def _family_scores(

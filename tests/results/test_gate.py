@@ -51,13 +51,13 @@ def test_missing_baseline_task_is_refused_naming_it(runs, capsys):
 
 def test_underpowered_task_is_marked_and_require_power_refuses(runs, capsys):
     code, out, _ = _gate(capsys, runs / "base", runs / "same", "--max-drop", "0.02")
-    assert code == 0 and "UNDERPOWERED" in out and "n needed" in out
+    assert code == 0 and "UNDERPOWERED" in out and "n≥" in out
     code, out, _ = _gate(capsys, runs / "base", runs / "same", "--require-power")
     assert code == 2 and "--require-power" in out
     # A threshold the runs can see is powered: no refusal.
     code, out, _ = _gate(capsys, runs / "base", runs / "same", "--max-drop", "0.9",
                          "--require-power")  # fmt: skip
-    assert code == 0 and "| UNDERPOWERED" not in out
+    assert code == 0 and "UNDERPOWERED (" not in out and "UNDERPOWERED (cannot" not in out
 
 
 def test_profile_difference_is_refused_unless_allowed(runs, capsys):

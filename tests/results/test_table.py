@@ -1,6 +1,6 @@
 """Tables fit $COLUMNS: long cells are cut with an ellipsis, free-text columns wrap."""
 
-from cosmos3_eval.cli.table import cut, fit_table, terminal_width
+from cosmos3_eval.results.table import cut, fit_table, terminal_width
 
 
 def test_terminal_width_reads_columns_and_defaults_to_100(monkeypatch):
