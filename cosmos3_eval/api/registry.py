@@ -151,6 +151,8 @@ MODELS = Registry(
         "hf": "cosmos3_eval.models.hf_model:HFModel",
         "zero": "cosmos3_eval.models.policy_baselines:ZeroModel",
         "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
+        "miscalibrated": "cosmos3_eval.models.consistency_baselines:MiscalibratedModel",
+        "dreamer": "cosmos3_eval.models.consistency_baselines:DreamerModel",
     },
 )
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""
@@ -167,6 +169,9 @@ BENCHMARK_TYPES = Registry(
         "gym-mujoco": "cosmos3_eval.benchmarks.policy:GymMujocoPolicy",
         "push-block": "cosmos3_eval.benchmarks.policy:PushBlockPolicy",
         "libero": "cosmos3_eval.benchmarks.libero:LiberoPolicy",
+        "imagine-push": "cosmos3_eval.benchmarks.consistency:ImaginePush",
+        "inverse-push": "cosmos3_eval.benchmarks.consistency_open:InversePush",
+        "joint-push": "cosmos3_eval.benchmarks.consistency_open:JointPush",
     },
 )
 """Benchmark classes, referenced by the ``type:`` key of task files in ``tasks/``."""

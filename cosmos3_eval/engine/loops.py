@@ -20,7 +20,6 @@ from cosmos3_eval.api.benchmark import (
     derive_seed,
     score_values,
 )
-from cosmos3_eval.api.model import call_batched
 from cosmos3_eval.engine.options import RunOptions
 from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.errors import UserError
@@ -73,7 +72,7 @@ def static_records(
         t0 = time.perf_counter()
         if live:
             try:
-                outputs = dict(zip(live, call_batched(method, [requests[k] for k in live])))
+                outputs = dict(zip(live, bench.call_model(method, [requests[k] for k in live])))
             except Exception as exc:  # noqa: BLE001 - the whole batch records the fault
                 for k in live:
                     failed[k] = f"model raised {error_text(exc)}"
