@@ -153,6 +153,7 @@ MODELS = Registry(
         "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
         "miscalibrated": "cosmos3_eval.models.consistency_baselines:MiscalibratedModel",
         "dreamer": "cosmos3_eval.models.consistency_baselines:DreamerModel",
+        "still": "cosmos3_eval.models.consistency_baselines:StillModel",
     },
 )
 """Built-in models and adapters. The factory is called with the ``--model-args`` as kwargs."""

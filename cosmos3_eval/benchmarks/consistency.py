@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, derive_seed, sample_id
 from cosmos3_eval.api.config import StrictConfig
@@ -68,6 +69,12 @@ class PushConsistencyConfig(StrictConfig):
     twin_sigma_m: float = 1e-3
 
 
+MIN_MASKED_SIZE = 96
+"""Smallest image the agreement tasks accept: below it the Physics-IQ masks' 5x5 opening
+erases the pusher (2 cm radius = 5 px at 96 px), every mask is empty and agreement stops
+seeing motion."""
+
+
 class ImagineConfig(PushConsistencyConfig):
     """``imagine-push`` options.
 
@@ -76,6 +83,7 @@ class ImagineConfig(PushConsistencyConfig):
         chunk_size: Actions (and predicted frames) per decision.
     """
 
+    image_size: int = Field(96, ge=MIN_MASKED_SIZE)
     horizon: int = 40
     chunk_size: int = 5
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
 from cosmos3_eval.api.benchmark import Sample, Scored, StaticBenchmark, sample_id
 from cosmos3_eval.api.config import StrictConfig
@@ -31,6 +32,7 @@ from cosmos3_eval.api.model import Capability
 from cosmos3_eval.api.types import ActionChunk, InverseDynamicsRequest, VideoActRequest
 from cosmos3_eval.benchmarks.consistency import (
     DOMAIN,
+    MIN_MASKED_SIZE,
     PushConsistencyConfig,
     agreement_specs,
     check_video_action,
@@ -214,6 +216,7 @@ class JointConfig(PushConsistencyConfig):
         frame_every: Control steps per predicted frame.
     """
 
+    image_size: int = Field(96, ge=MIN_MASKED_SIZE)
     horizon: int = 40
     frame_every: int = 2
 

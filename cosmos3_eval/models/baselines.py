@@ -188,14 +188,19 @@ class OracleModel:
         return out
 
     def act_with_video(self, requests: list[VideoActRequest]) -> list[VideoActionOutput]:
-        """The expert's actions and the true video they cause (``privileged`` both)."""
-        return [
-            VideoActionOutput(
-                np.asarray(self._truth(r, "video")),
-                np.asarray(self._truth(r, "actions"), np.float32),
-            )
-            for r in requests
-        ]
+        """The expert's actions and the true video they cause (``privileged`` both).
+
+        With ``degrade``, each chunk (drawn from the seed and step) is replaced by the random
+        baseline's with that probability, so success and imagination error vary together.
+        """
+        out = []
+        for r in requests:
+            if self.degrade > 0 and request_rng(r.seed, r.step, 7).random() < self.degrade:
+                out.append(self._noise.act_with_video([r])[0])
+                continue
+            video = np.asarray(self._truth(r, "video"))
+            out.append(VideoActionOutput(video, np.asarray(self._truth(r, "actions"), np.float32)))
+        return out
 
     def infer_actions(self, requests: list[InverseDynamicsRequest]) -> list[ActionChunk]:
         """The true actions of the clip (``privileged["actions"]``)."""

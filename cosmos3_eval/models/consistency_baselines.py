@@ -104,3 +104,33 @@ class DreamerModel:
             video = np.asarray(_truth(r, "video"))
             out.append(VideoActionOutput(video, np.zeros((r.chunk_size, dim), np.float32)))
         return out
+
+
+@declare_args
+class StillModel:
+    """Predicts that nothing moves and does nothing: consistent, useless, not privileged.
+
+    Its video repeats the current frame and its actions are zero, which the simulator confirms:
+    agreement is near perfect while success is zero. It shows why ``success`` is reported
+    beside every consistency score, and (reading only the request's frames) it is the served
+    vs in-process parity model.
+    """
+
+    def __init__(self) -> None:
+        self.info = ModelInfo(name="still")
+
+    def act_with_video(self, requests: list[VideoActRequest]) -> list[VideoActionOutput]:
+        """The current frame repeated, zero actions."""
+        out = []
+        for r in requests:
+            dim = r.action_spec.dim if r.action_spec is not None else 2
+            video = np.repeat(r.frames[-1:], r.num_frames, axis=0)
+            out.append(VideoActionOutput(video, np.zeros((r.chunk_size, dim), np.float32)))
+        return out
+
+    def infer_actions(self, requests: list[InverseDynamicsRequest]) -> list[ActionChunk]:
+        """Zero actions."""
+        dims = [r.action_spec.dim if r.action_spec is not None else 2 for r in requests]
+        return [
+            ActionChunk(np.zeros((r.num_actions, d), np.float32)) for r, d in zip(requests, dims)
+        ]
