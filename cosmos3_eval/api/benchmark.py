@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from cosmos3_eval.api.config import StrictConfig
 from cosmos3_eval.api.metrics import MetricSpec, MetricValue, Score
-from cosmos3_eval.api.model import Capability
+from cosmos3_eval.api.model import Capability, call_batched
 from cosmos3_eval.api.seal import Seal
 from cosmos3_eval.api.types import ActionSpec
 
@@ -204,6 +204,15 @@ class StaticBenchmark(Benchmark):
     def score(self, sample: Sample, request: Any, output: Any) -> Scored:
         """Score one output; raise :class:`~cosmos3_eval.errors.ModelOutputError` if invalid."""
         raise NotImplementedError
+
+    def call_model(self, method: Any, requests: list[Any]) -> list[Any]:
+        """Outputs for a batch of :meth:`request` results: by default one batched call.
+
+        A benchmark that drives its own simulator in a closed loop (``imagine-push``)
+        overrides this to call ``method`` once per decision round for all its episodes, and
+        returns one trace (or :class:`Exception`) per request for :meth:`score`.
+        """
+        return call_batched(method, requests)
 
     def save_media(self, sample: Sample, request: Any, output: Any, out_dir: Path) -> str | None:
         """Write a media artifact for this sample into ``out_dir``; return its file name."""

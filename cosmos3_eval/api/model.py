@@ -7,6 +7,8 @@ method and the model does its own batching::
     generate_images(list[T2IRequest]) -> list[ImageOutput]
     generate_videos(list[I2VRequest]) -> list[VideoOutput]
     act(list[ActRequest]) -> list[ActionChunk]
+    act_with_video(list[VideoActRequest]) -> list[VideoActionOutput]
+    infer_actions(list[InverseDynamicsRequest]) -> list[ActionChunk]
 
 A method may raise for the whole batch (every sample in it records the error) or return an
 :class:`Exception` instance in place of one output (only that sample records it).
@@ -30,6 +32,8 @@ class Capability(str, enum.Enum):
     GENERATE_IMAGES = "generate_images"
     GENERATE_VIDEOS = "generate_videos"
     ACT = "act"
+    ACT_WITH_VIDEO = "act_with_video"
+    INFER_ACTIONS = "infer_actions"
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,9 @@ _BUILTIN_MODELS = {
     "hf": "cosmos3_eval.models.hf_model:HFModel",
     "zero": "cosmos3_eval.models.policy_baselines:ZeroModel",
     "cosmos-policy": "cosmos3_eval.models.cosmos_policy:CosmosPolicyModel",
+    "miscalibrated": "cosmos3_eval.models.consistency_baselines:MiscalibratedModel",
+    "dreamer": "cosmos3_eval.models.consistency_baselines:DreamerModel",
+    "still": "cosmos3_eval.models.consistency_baselines:StillModel",
 }
 
 MODELS = Registry("model", _BUILTIN_MODELS)
@@ -194,6 +197,9 @@ BENCHMARK_TYPES = Registry(
         "gym-mujoco": "cosmos3_eval.benchmarks.policy:GymMujocoPolicy",
         "push-block": "cosmos3_eval.benchmarks.policy:PushBlockPolicy",
         "libero": "cosmos3_eval.benchmarks.libero:LiberoPolicy",
+        "imagine-push": "cosmos3_eval.benchmarks.consistency:ImaginePush",
+        "inverse-push": "cosmos3_eval.benchmarks.consistency_open:InversePush",
+        "joint-push": "cosmos3_eval.benchmarks.consistency_open:JointPush",
     },
 )
 """Benchmark classes, referenced by the ``type:`` key of task files in ``tasks/``."""

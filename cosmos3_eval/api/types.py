@@ -175,6 +175,86 @@ class ActionChunk:
 
 
 @dataclass(frozen=True)
+class VideoActRequest:
+    """Policy mode of a video + action model: the next actions and the video they will cause.
+
+    Used closed-loop, one request per chunk (``imagine-push``), and open-loop for a whole
+    episode (``joint-push``). The model returns a :class:`VideoActionOutput`.
+
+    Attributes:
+        id: Stable id (``<sample id>/<step>`` for a chunk of a closed-loop episode).
+        instruction: Language instruction of the task.
+        frames: Context frames ``(K, H, W, 3)`` uint8; the last one is the current state.
+        chunk_size: Number of actions to return.
+        num_frames: Number of predicted frames to return.
+        frame_every: Control steps between predicted frames: predicted frame ``j`` shows the
+            state after the first ``(j + 1) * frame_every`` actions.
+        fps: Frame rate of the predicted video (``control_hz / frame_every``).
+        proprio: Name -> float32 vector of the current state (as in :class:`Observation`).
+        action_spec: The task's action convention.
+        domain_name: Embodiment / domain name (Cosmos policy mode's ``domain_name``).
+        step: Env step index of this decision (0 for an open-loop episode).
+        seed: Per-sample seed (a sampling model derives its noise from it and ``step``).
+        privileged: Ground truth for oracle and reference models only.
+    """
+
+    id: str
+    instruction: str
+    frames: np.ndarray
+    chunk_size: int
+    num_frames: int
+    frame_every: int = 1
+    fps: float = 10.0
+    proprio: dict[str, np.ndarray] = field(default_factory=dict)
+    action_spec: ActionSpec | None = None
+    domain_name: str = ""
+    step: int = 0
+    seed: int = 0
+    privileged: Any = None
+
+
+@dataclass(frozen=True)
+class VideoActionOutput:
+    """A predicted video together with the action chunk that is meant to cause it.
+
+    Attributes:
+        video: Predicted frames ``(num_frames, H, W, 3)`` uint8 (the given frames excluded).
+        actions: ``(chunk_size, action_dim)`` float32, executed in order.
+    """
+
+    video: np.ndarray
+    actions: np.ndarray
+
+
+@dataclass(frozen=True)
+class InverseDynamicsRequest:
+    """Infer the actions that produced a clip (inverse dynamics).
+
+    Attributes:
+        id: Stable sample id.
+        frames: ``(F, H, W, 3)`` uint8: the clip, or its first frame and the goal frame.
+        frame_steps: Control-step index of each frame (``0`` = the initial state), so
+            ``frames[i]`` shows the state after ``frame_steps[i]`` actions.
+        num_actions: Number of actions to return (the clip's length in control steps).
+        action_spec: The task's action convention.
+        prompt: Describes the scene.
+        fps: Frame rate of the clip when ``frame_steps`` are evenly spaced.
+        seed: Per-sample seed.
+        privileged: Ground truth for oracle and reference models only.
+    """
+
+    id: str
+    frames: np.ndarray
+    frame_steps: tuple[int, ...]
+    num_actions: int
+    action_spec: ActionSpec | None = None
+    prompt: str = ""
+    fps: float = 10.0
+    seed: int = 0
+    privileged: Any = None
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """The action convention a task expects or a model emits.
 

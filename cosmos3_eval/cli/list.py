@@ -26,6 +26,8 @@ SHORT_CAPABILITY = {
     "generate_images": "images",
     "generate_videos": "videos",
     "act": "act",
+    "act_with_video": "act+video",
+    "infer_actions": "inverse",
 }
 """Capability -> the short name tables print (the method names are long)."""
 

@@ -20,7 +20,6 @@ from cosmos3_eval.api.benchmark import (
     derive_seed,
     score_values,
 )
-from cosmos3_eval.api.model import call_batched
 from cosmos3_eval.api.seal import seal_request
 from cosmos3_eval.engine.guard import DISK_FULL, CallTimedOut, run_guarded
 from cosmos3_eval.engine.options import RunOptions
@@ -92,7 +91,7 @@ def static_records(
                     zip(
                         live,
                         run_guarded(
-                            lambda batch=sent: call_batched(method, batch),
+                            lambda batch=sent: bench.call_model(method, batch),
                             options.sample_timeout_s,
                             f"{bench.capability.value}()",
                         ),

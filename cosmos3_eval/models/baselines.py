@@ -18,9 +18,12 @@ from cosmos3_eval.api.types import (
     ActRequest,
     I2VRequest,
     ImageOutput,
+    InverseDynamicsRequest,
     QARequest,
     T2IRequest,
     TextOutput,
+    VideoActionOutput,
+    VideoActRequest,
     VideoOutput,
 )
 from cosmos3_eval.errors import UserError
@@ -82,6 +85,32 @@ class RandomModel:
             out.append(
                 ActionChunk(rng.uniform(spec.low, spec.high, (1, spec.dim)).astype(np.float32))
             )
+        return out
+
+    def act_with_video(self, requests: list[VideoActRequest]) -> list[VideoActionOutput]:
+        """Uniform actions and noise frames of the requested sizes."""
+        out = []
+        for r in requests:
+            spec = r.action_spec
+            if spec is None:
+                raise UserError("random policy needs the task's action_spec on the request")
+            rng = request_rng(r.seed, r.step)
+            acts = rng.uniform(spec.low, spec.high, (r.chunk_size, spec.dim)).astype(np.float32)
+            _, h, w, _ = r.frames.shape
+            video = rng.integers(0, 256, (r.num_frames, h, w, 3), dtype=np.uint8)
+            out.append(VideoActionOutput(video, acts))
+        return out
+
+    def infer_actions(self, requests: list[InverseDynamicsRequest]) -> list[ActionChunk]:
+        """Uniform actions over the task's normalised range."""
+        out = []
+        for r in requests:
+            spec = r.action_spec
+            if spec is None:
+                raise UserError("random model needs the task's action_spec on the request")
+            shape = (r.num_actions, spec.dim)
+            a = request_rng(r.seed).uniform(spec.low, spec.high, shape)
+            out.append(ActionChunk(a.astype(np.float32)))
         return out
 
 
@@ -157,3 +186,22 @@ class OracleModel:
                     actions = np.clip(actions, r.action_spec.low, r.action_spec.high)
             out.append(ActionChunk(actions))
         return out
+
+    def act_with_video(self, requests: list[VideoActRequest]) -> list[VideoActionOutput]:
+        """The expert's actions and the true video they cause (``privileged`` both).
+
+        With ``degrade``, each chunk (drawn from the seed and step) is replaced by the random
+        baseline's with that probability, so success and imagination error vary together.
+        """
+        out = []
+        for r in requests:
+            if self.degrade > 0 and request_rng(r.seed, r.step, 7).random() < self.degrade:
+                out.append(self._noise.act_with_video([r])[0])
+                continue
+            video = np.asarray(self._truth(r, "video"))
+            out.append(VideoActionOutput(video, np.asarray(self._truth(r, "actions"), np.float32)))
+        return out
+
+    def infer_actions(self, requests: list[InverseDynamicsRequest]) -> list[ActionChunk]:
+        """The true actions of the clip (``privileged["actions"]``)."""
+        return [ActionChunk(np.asarray(self._truth(r, "actions"), np.float32)) for r in requests]

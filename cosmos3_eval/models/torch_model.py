@@ -8,7 +8,8 @@ strictly (a missing or unexpected tensor is an error). The checkpoint's sha256 g
 
 The module implements any of the capability methods with the suite's types
 (``answer(list[QARequest]) -> list[TextOutput]``, ``generate_images``, ``generate_videos``,
-``act``); those it implements are the model's capabilities. Calls run in eval mode under
+``act``, ``act_with_video`` (video + actions), ``infer_actions`` (inverse dynamics)); those
+it implements are the model's capabilities. Calls run in eval mode under
 ``torch.inference_mode()``. A module may set ``action_spec`` (an :class:`ActionSpec`).
 """
 
@@ -153,3 +154,11 @@ class TorchModel:
     def act(self, requests: list[Any]) -> list[Any]:
         """Delegates to the module's ``act``."""
         return self._run("act", requests)
+
+    def act_with_video(self, requests: list[Any]) -> list[Any]:
+        """Delegates to the module's ``act_with_video`` (predicted video + action chunk)."""
+        return self._run("act_with_video", requests)
+
+    def infer_actions(self, requests: list[Any]) -> list[Any]:
+        """Delegates to the module's ``infer_actions`` (inverse dynamics)."""
+        return self._run("infer_actions", requests)

@@ -11,13 +11,23 @@ the shared retry policy (:mod:`cosmos3_eval.models.http_retry`).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.redact import redact_url
-from cosmos3_eval.api.types import I2VRequest, ImageOutput, T2IRequest, VideoOutput
-from cosmos3_eval.errors import ConfigError, UserError
+from cosmos3_eval.api.types import (
+    ActionChunk,
+    I2VRequest,
+    ImageOutput,
+    InverseDynamicsRequest,
+    T2IRequest,
+    VideoActionOutput,
+    VideoActRequest,
+    VideoOutput,
+)
+from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
     RetryPolicy,
     Verdict,
@@ -28,6 +38,7 @@ from cosmos3_eval.models.http_retry import (
     retryable_status,
 )
 from cosmos3_eval.protocols import vllm_omni as wire
+from cosmos3_eval.protocols import vllm_omni_policy as policy_wire
 
 
 class HTTPStatusFault(Exception):
@@ -142,6 +153,53 @@ class VllmOmniModel:
     def generate_videos(self, requests: list[I2VRequest]) -> list[VideoOutput | Exception]:
         """One ``/v1/videos/sync`` call per request, ``max_concurrency`` at a time."""
         return map_concurrent(self._video, requests, self.max_concurrency)
+
+    def _get(self, path: str, request_id: str) -> Any:
+        def attempt() -> Any:
+            resp = self._client.get(path, headers={"X-Request-Id": request_id})
+            if resp.status_code >= 400:
+                raise HTTPStatusFault(resp.status_code, resp.text, dict(resp.headers))
+            return resp
+
+        return call_with_retry(attempt, self.policy, classify_httpx_error)
+
+    def _job(self, form: wire.VideoForm, request_id: str) -> dict[str, Any]:
+        """Create an async ``/v1/videos`` job and poll it until it completes."""
+        created = self._post(policy_wire.JOBS_PATH, request_id, data=form.fields, files=form.files)
+        job = created.json()
+        deadline = time.monotonic() + float(self._client.timeout.read or 600.0)
+        delay = 0.01
+        while job.get("status") not in ("completed", "failed"):
+            if time.monotonic() > deadline:
+                raise ModelOutputError(f"vllm-omni: job {job.get('id')} did not finish in time")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+            job = self._get(policy_wire.job_path(str(job["id"])), request_id).json()
+        if job["status"] == "failed":
+            message = (job.get("error") or {}).get("message", "")
+            raise ModelOutputError(f"vllm-omni: job failed: {message}")
+        return job
+
+    def _video_act(self, r: VideoActRequest) -> VideoActionOutput:
+        job = self._job(policy_wire.policy_form(r, self.model), r.id)
+        content = self._get(policy_wire.content_path(str(job["id"])), r.id).content
+        return policy_wire.policy_output(job, content, r)
+
+    def _inverse(self, r: InverseDynamicsRequest) -> ActionChunk:
+        job = self._job(policy_wire.inverse_form(r, self.model), r.id)
+        return policy_wire.inverse_output(job, r)
+
+    def act_with_video(
+        self, requests: list[VideoActRequest]
+    ) -> list[VideoActionOutput | Exception]:
+        """Policy mode: one async ``/v1/videos`` job per request (``action_mode=policy``)."""
+        return map_concurrent(self._video_act, requests, self.max_concurrency)
+
+    def infer_actions(
+        self, requests: list[InverseDynamicsRequest]
+    ) -> list[ActionChunk | Exception]:
+        """Inverse dynamics: one async ``/v1/videos`` job per request (``action_mode=inverse``)."""
+        return map_concurrent(self._inverse, requests, self.max_concurrency)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

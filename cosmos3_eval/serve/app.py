@@ -76,9 +76,11 @@ def build_app(
             f"model '{served.info.name}' has no '{need.value}' for --protocol {protocol}"
         )
     if protocol == "vllm-omni" and not (
-        served.caps & {Capability.GENERATE_IMAGES, Capability.GENERATE_VIDEOS}
+        served.caps & {c for c in Capability if c.value in VLLM_OMNI_CAPS}
     ):
-        raise UserError(f"model '{served.info.name}' generates neither images nor videos")
+        raise UserError(
+            f"model '{served.info.name}' generates neither images nor videos nor video + actions"
+        )
     # No /docs or /openapi.json: a public server exposes only its protocol.
     app = FastAPI(
         title=f"cosmos3-eval serve {served.info.name} ({protocol})",
@@ -94,6 +96,10 @@ def build_app(
     _ROUTERS[protocol](app, served)
     app.add_middleware(Guard, limits=limits, api_key=api_key)
     return app
+
+
+VLLM_OMNI_CAPS = ("generate_images", "generate_videos", "act_with_video", "infer_actions")
+"""Capabilities ``--protocol vllm-omni`` serves (a model needs at least one)."""
 
 
 def serve(
