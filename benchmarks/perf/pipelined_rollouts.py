@@ -23,6 +23,7 @@ import threading
 import time
 
 from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
+from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.benchmarks.policy import PushBlockPolicy, RobosuitePolicy
 from cosmos3_eval.engine.rollout import rollout
 from cosmos3_eval.models.policy_baselines import ZeroModel
@@ -79,7 +80,9 @@ def main() -> None:
     w = args.workers
     benches = {
         "push-block": (
-            PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(horizon=60), None),
+            PushBlockPolicy(
+                "push-block-v1", PushBlockPolicy.Config(horizon=60), data_path("tasks")
+            ),
             2 * w,
         ),
         "lift": (

@@ -24,7 +24,8 @@ from typing import Any
 from cosmos3_eval import __version__
 from cosmos3_eval.api.benchmark import Benchmark
 from cosmos3_eval.engine.options import RunOptions
-from cosmos3_eval.results.rundir import file_sha256, source_sha256
+from cosmos3_eval.results.jsonio import file_sha256
+from cosmos3_eval.results.rundir import source_sha256
 
 _PACKAGE = __name__.split(".")[0]
 

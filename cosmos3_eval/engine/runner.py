@@ -21,37 +21,27 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from cosmos3_eval import __version__
-from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, derive_seed, sample_id
-from cosmos3_eval.api.metrics import MetricValue, metrics_json
+from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, sample_id
 from cosmos3_eval.api.model import capabilities, close_model
-from cosmos3_eval.api.redact import redact_argv
 from cosmos3_eval.api.registry import MODELS
-from cosmos3_eval.api.seal import SEAL_SCHEME
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
 from cosmos3_eval.engine.factory import check_model_contract, check_privilege, create_model
 from cosmos3_eval.engine.fingerprint import run_identity
 from cosmos3_eval.engine.loops import batched, closed_loop_records, static_records
+from cosmos3_eval.engine.manifest import build_manifest, compute_metrics
 from cosmos3_eval.engine.options import RunOptions
-from cosmos3_eval.engine.profile import reproduction_profile
 from cosmos3_eval.engine.stopping import CiWidthRule
 from cosmos3_eval.engine.tasks import benchmark_type, find_task_file, load_benchmark, load_task_file
 from cosmos3_eval.errors import RunFailed, UserError, os_error_text, path_error
 from cosmos3_eval.results.cost import cost_summary
-from cosmos3_eval.results.provenance import environment, git_info, package_versions
+from cosmos3_eval.results.jsonio import file_sha256, read_json, write_json_atomic
 from cosmos3_eval.results.rundir import (
-    SCHEMA_VERSION,
     RunDir,
     SampleWriter,
-    file_sha256,
     move_aside,
     now_iso,
-    read_json,
-    source_sha256,
-    write_json_atomic,
 )
-from cosmos3_eval.scorers.aggregate import aggregate
 
 
 @dataclass(frozen=True)
@@ -87,48 +77,6 @@ def planned_size(bench: Benchmark, limit: int | None) -> int:
     return n
 
 
-def _manifest(
-    bench: Benchmark,
-    model: Any,
-    options: RunOptions,
-    n: int,
-    identity: dict[str, Any],
-    privileged: bool,
-) -> dict[str, Any]:
-    seal = options.seal
-    derivation = (
-        "sha256(f'{task}|{index}|{base_seed}')[:4] little-endian & 0x7fffffff"
-        if seal is None
-        else "hmac-sha256(secret, f'generate|{task}|{index}|{base_seed}')[:4] & 0x7fffffff"
-    )
-    manifest = {
-        "created_at": now_iso(),
-        "label": options.label or model.info.name,
-        "model": model.info.to_json(),
-        "task": {
-            "id": bench.task_id,
-            "version": bench.version,
-            "type": bench.type_name or type(bench).__name__,
-            "capability": bench.capability.value,
-            "main_metric": bench.main_metric,
-            "config": bench.config.model_dump(mode="json"),
-            "provenance": identity["task_provenance"],
-        },
-        "seeds": {"base_seed": options.seed, "derivation": derivation},
-        # Reference rows (oracles) are marked so leaderboards never rank them with models.
-        "privileged": privileged,
-        "seal": None if seal is None else {"commitment": seal.commitment, "scheme": SEAL_SCHEME},
-        "plan": {"n": n, "batch_size": options.batch_size, "workers": options.workers},
-        "code": {"version": __version__, "source_sha256": source_sha256(), **git_info()},
-        "packages": package_versions(),
-        "environment": environment(),
-        "argv": redact_argv(sys.argv),  # a key in a --model-args URL must not be written
-    }
-    # What must match for two runs' scores to be compared (``compare`` refuses otherwise).
-    manifest["profile"] = reproduction_profile(model, manifest)
-    return manifest
-
-
 def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
     return tqdm(
         total=total,
@@ -140,27 +88,6 @@ def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
         dynamic_ncols=True,
         mininterval=0.5,
     )
-
-
-def compute_metrics(bench: Benchmark, run: RunDir, n: int, model_name: str) -> dict[str, Any]:
-    """Aggregate the run's records (index < n, in index order) into the metrics.json dict."""
-    rows = sorted(
-        (r for r in run.records() if r.get("index", 0) < n), key=lambda r: r.get("index", 0)
-    )
-    # The bootstrap seed is fixed per task so identical records always give identical CIs.
-    metric_seed = derive_seed(bench.task_id, -1, 0)
-    metrics: dict[str, MetricValue] = aggregate(bench.metric_specs, rows, seed=metric_seed)
-    metrics.update(bench.corpus_metrics(rows))
-    return {
-        "task": bench.task_id,
-        "task_version": bench.version,
-        "model": model_name,
-        "main_metric": bench.main_metric,
-        "n_samples": len(rows),
-        "n_errors": sum(1 for r in rows if r.get("error") is not None),
-        "metrics": metrics_json(bench.metric_specs, metrics),
-        "schema_version": SCHEMA_VERSION,
-    }
 
 
 def run_task(
@@ -208,7 +135,7 @@ def run_task(
         identity = run_identity(
             bench, inner, options, bench.provenance(), find_task_file(task_id), target
         )
-        manifest = _manifest(bench, model, options, n, identity, privileged)
+        manifest = build_manifest(bench, model, options, n, identity, privileged)
         if options.restart and run.exists():
             moved = move_aside(run.path)
             print(f"--restart: moved the old run {run.path} to {moved}", file=sys.stderr)

@@ -17,7 +17,7 @@ from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
 from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.results.table import fit_table
 from cosmos3_eval.errors import UserError
-from cosmos3_eval.results.rundir import dumps
+from cosmos3_eval.results.jsonio import dumps
 from cosmos3_eval.results.verify import VerifiedRun, load_runs, scan_runs, verify_run
 
 __all__ = ["VerifiedRun", "load_runs", "scan_runs", "verify_run"]  # re-exported for readers

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from cosmos3_eval.api.benchmark import RolloutContext, derive_seed
+from cosmos3_eval.api.resources import data_path
 from cosmos3_eval.benchmarks.policy import PushBlockPolicy, RobosuitePolicy
 from cosmos3_eval.engine.pipeline import pipeline_groups
 from cosmos3_eval.engine.rollout import rollout
@@ -39,7 +40,7 @@ def test_pipeline_groups_modes():
 
 @pytest.mark.parametrize("model", [OracleModel(), RandomModel(), _Concurrent()])
 def test_push_block_pipelined_equals_lockstep(tmp_path, model):
-    bench = PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(horizon=25), tmp_path)
+    bench = PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(horizon=25), data_path("tasks"))
     lock = _records(bench, model, 7, workers=3)
     for groups in (2, 3):
         assert _records(bench, model, 7, workers=3, pipeline_groups=groups) == lock
@@ -66,7 +67,7 @@ def test_pipelined_model_timeout_ends_only_that_group(tmp_path):
                 threading.Event().wait(30)
             return super().act(requests)
 
-    bench = PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(horizon=6), tmp_path)
+    bench = PushBlockPolicy("push-block-v1", PushBlockPolicy.Config(horizon=6), data_path("tasks"))
     hang = derive_seed(bench.task_id, 0, 0)
     recs = _records(bench, Hangs(), 3, workers=2, pipeline_groups=2, episode_timeout_s=3.0)
     assert "model timed out" in recs[0]["error"]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from cosmos3_eval.cli.main import main
-from cosmos3_eval.engine import runner
+from cosmos3_eval.engine import manifest as runner  # the manifest builder calls reproduction_profile
 from cosmos3_eval.engine.runner import RunOptions, evaluate
 from cosmos3_eval.results.gate import required_n
 

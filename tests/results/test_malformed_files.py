@@ -6,7 +6,8 @@ import pytest
 
 from cosmos3_eval.cli.main import main
 from cosmos3_eval.engine.runner import RunOptions, evaluate
-from cosmos3_eval.results.rundir import file_sha256, manifest_digest
+from cosmos3_eval.results.rundir import manifest_digest
+from cosmos3_eval.results.jsonio import file_sha256
 
 
 @pytest.fixture
