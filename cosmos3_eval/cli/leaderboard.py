@@ -5,7 +5,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from cosmos3_eval.cli.common import EXIT_OK
+from cosmos3_eval.cli.common import EXIT_OK, writable_dir
 from cosmos3_eval.report import write_leaderboard_html
 from cosmos3_eval.results.board import build_leaderboard
 from cosmos3_eval.results.table import terminal_width
@@ -28,6 +28,7 @@ def add_parser(sub: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Write the tables and files; print a table that fits the terminal."""
+    writable_dir(Path(args.out), "--out")  # one line, nothing written, before any work
     board = build_leaderboard(
         [Path(p) for p in args.results],
         Path(args.out),

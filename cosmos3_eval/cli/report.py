@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cosmos3_eval.cli.common import EXIT_OK
+from cosmos3_eval.cli.common import EXIT_OK, writable_dir
 from cosmos3_eval.report import write_report
 
 
@@ -17,6 +17,7 @@ def add_parser(sub: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Write the report and print where."""
+    writable_dir(Path(args.out), "--out")  # one line, nothing written, before any work
     out = write_report([Path(p) for p in args.results], Path(args.out))
     print(f"wrote {out}")
     return EXIT_OK

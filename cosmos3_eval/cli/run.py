@@ -71,6 +71,13 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--cache", help="response cache directory")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r.add_argument("--executor", choices=["local", "process", "ray"], default="local")
+    r.add_argument(
+        "--isolate-model",
+        action="store_true",
+        help="run the model in a spawned worker process, so a model that exits or crashes "
+        "(os._exit, a segfault) fails the run in one line instead of killing it (the process "
+        "executor with one worker; costs its start-up, a few seconds)",
+    )
     r.add_argument("--ray-address", help="join a Ray cluster: auto or HOST:PORT")
     r.add_argument("--model-placement", choices=["replicate", "shared"], default="replicate")
     r.add_argument(
@@ -142,7 +149,7 @@ def command(args: argparse.Namespace) -> int:
         progress=not args.no_progress and verbosity(args) >= 0,
         label=args.label,
         cache_dir=Path(args.cache) if args.cache else None,
-        executor=args.executor,
+        executor=_executor(args),
         ray_address=args.ray_address,
         model_placement=args.model_placement,
         seal=seal,
@@ -164,6 +171,13 @@ def command(args: argparse.Namespace) -> int:
     if hint:
         print(hint, file=sys.stderr)
     return EXIT_OK
+
+
+def _executor(args: argparse.Namespace) -> str:
+    """``--isolate-model`` is the process executor: the driver never runs model code."""
+    if args.isolate_model and args.executor == "ray":
+        raise UserError("--isolate-model and --executor ray: Ray workers already isolate the model")
+    return "process" if args.isolate_model else args.executor
 
 
 def _expand_sweep(

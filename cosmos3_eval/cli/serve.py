@@ -4,7 +4,7 @@ import argparse
 from typing import Any
 
 from cosmos3_eval.api.media import MediaLimits
-from cosmos3_eval.cli.common import EXIT_OK, positive_int
+from cosmos3_eval.cli.common import EXIT_OK, bounded_int, positive_int
 from cosmos3_eval.engine.tasks import parse_model_args
 from cosmos3_eval.serve.app import PROTOCOLS, serve_main
 from cosmos3_eval.serve.guard import ServeLimits
@@ -19,7 +19,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--model-args", default="")
     s.add_argument("--protocol", required=True, choices=list(PROTOCOLS))
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=positive_int, default=8000)
+    s.add_argument("--port", type=bounded_int(1, 65535), default=8000, help="TCP port (1-65535)")
     s.add_argument(
         "--api-key-env",
         default=None,
