@@ -1,10 +1,13 @@
 """Entry point of an env worker that runs under another Python interpreter (an isolated venv).
 
 Run as a script, never imported: ``<python> isolated_worker.py <fd> <spec-json>``. The venv
-does not contain cosmos3-eval, so this script loads two files of the package by path — the
-worker protocol (:func:`cosmos3_eval.sim.vector.serve_env`, standard library and numpy only)
-and the env module named in the spec — and then serves the same commands as an in-process
-worker over the inherited socket ``fd``.
+does not contain cosmos3-eval, so this script loads the worker protocol
+(:func:`cosmos3_eval.sim.vector.serve_env`) and the env module named in the spec from the
+checkout, and then serves the same commands as an in-process worker over the inherited socket
+``fd``. ``vector.py`` imports a few sibling modules at module level (``sim.isolated``,
+``sim.render``, ``errors``: standard library only); they resolve through bare
+``cosmos3_eval`` / ``cosmos3_eval.sim`` package objects whose ``__init__`` is never run, so the
+project's heavier imports stay out of the simulator's interpreter.
 """
 
 import sys
@@ -13,10 +16,12 @@ import sys
 # scenes, envs) must not shadow the simulator's imports.
 sys.path.pop(0)
 
+import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import traceback  # noqa: E402
+import types  # noqa: E402
 
 
 def _load(name: str, path: str):
@@ -33,7 +38,11 @@ def main() -> None:
 
     fd, spec = int(sys.argv[1]), json.loads(sys.argv[2])
     here = os.path.dirname(os.path.abspath(__file__))
-    vector = _load("cosmos3_eval_worker_protocol", os.path.join(here, "vector.py"))
+    for name, path in (("cosmos3_eval", os.path.dirname(here)), ("cosmos3_eval.sim", here)):
+        package = types.ModuleType(name)
+        package.__path__ = [path]  # submodules import from the checkout; __init__ is skipped
+        sys.modules[name] = package
+    vector = importlib.import_module("cosmos3_eval.sim.vector")
     conn = Connection(fd)
     env, error = None, None
     try:
