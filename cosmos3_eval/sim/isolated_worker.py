@@ -55,6 +55,9 @@ def main() -> None:
             f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
         )
     vector.serve_env(conn, env, error)
+    # The env is closed; skip interpreter teardown, where robosuite 1.4's render contexts'
+    # __del__ print EGL errors about a display that is already gone.
+    os._exit(0)
 
 
 if __name__ == "__main__":
