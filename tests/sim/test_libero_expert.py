@@ -43,3 +43,18 @@ def test_round_object_yaw_turns_the_hand_away_from_a_neighbour():
     yaw, _ = plan_grasp(can, np.array([0.0, 1.0, 0.0]), [bottle])
     axis = np.array([-np.sin(yaw), np.cos(yaw)])  # the closing axis after the yaw
     assert abs(axis[1]) < 0.5  # the long hand no longer reaches over the bottle
+
+
+def test_bowl_wider_than_the_gripper_is_pinched_at_its_rim():
+    bowl = Extent(
+        center=np.array([0.0, 0.0, 0.925]),
+        bottom=0.90,
+        top=0.95,
+        short_axis=np.array([1.0, 0.0]),
+        short=0.107,
+        long=0.108,
+    )
+    yaw, point = plan_grasp(bowl, np.array([0.0, 1.0, 0.0]), [])
+    axis = np.array([-np.sin(yaw), np.cos(yaw)])
+    assert np.isclose(abs(point @ axis), 0.107 / 2 - 0.012)  # on the wall, along the closing axis
+    assert np.isclose(grasp_height(bowl, 0.90), 0.935)  # just below the rim

@@ -98,6 +98,10 @@ def extent(model: Any, data: Any, geoms: list[int]) -> Extent:
 
 FINGER_BELOW_SITE = 0.016
 """The Panda fingers reach this far below the end-effector site (measured, open gripper)."""
+MAX_WIDTH = 0.075
+"""Widest footprint the open gripper (8 cm) closes around; wider objects are held by the rim."""
+RIM_INSET = 0.012
+"""Rim grasp: the grasp point's distance inside the footprint's edge (one finger inside)."""
 HAND_HALF = np.array([0.11, 0.045])
 """Half-size of the hand's footprint along / across the fingers' closing axis (with margin)."""
 
@@ -108,6 +112,8 @@ def grasp_height(ext: Extent, floor: float) -> float:
     4 cm below a tall object's top; for a flat one, as low as the fingers can go above
     ``floor`` (the surface the object stands on).
     """
+    if ext.short > MAX_WIDTH:  # a rim grasp (bowls): pinch the wall just below the rim
+        return ext.top - 0.015
     height = ext.top - ext.bottom
     return max(ext.top - float(np.clip(0.45 * height, 0.008, 0.04)), floor + FINGER_BELOW_SITE)
 
@@ -118,8 +124,10 @@ def plan_grasp(
     """Yaw and xy grasp point that keep the hand clear of neighbouring objects.
 
     An oblong footprint fixes the closing axis to its short side and leaves the grasp point free
-    along the long side; a round one leaves the yaw free. Among the candidates, the one whose
-    hand footprint stays farthest from every obstacle point wins (nearest the centre on ties).
+    along the long side; a round one leaves the yaw free; one wider than the open gripper is
+    pinched at its rim (the grasp point moves out along the closing axis). Among the
+    candidates, the one whose hand footprint stays farthest from every obstacle point wins
+    (nearest the centre on ties).
 
     Args:
         ext: The object to grasp.
@@ -138,8 +146,9 @@ def plan_grasp(
     for yaw in yaws:
         axis = rot_z(yaw)[:2, :2] @ finger_axis[:2] / np.linalg.norm(finger_axis[:2])
         across = np.array([-axis[1], axis[0]])
-        for slide in slides:
-            point = ext.center[:2] + slide * across
+        rims = [-1.0, 1.0] if ext.short > MAX_WIDTH else [0.0]
+        for slide, rim in ((s, r) for s in slides for r in rims):
+            point = ext.center[:2] + slide * across + rim * (ext.short / 2 - RIM_INSET) * axis
             rel = pts - point
             local = np.abs(np.stack([rel @ axis, rel @ across], axis=1)) - HAND_HALF
             clear = float(np.min(np.max(local, axis=1))) if len(pts) else 1.0
