@@ -183,7 +183,7 @@ def create(name: str, base_python: str | None = None, force: bool = False) -> Cr
     py = str(target / "bin" / "python")
     _run([py, "-m", "pip", "install", "-q", "--no-deps", "-r", str(lock_file)])
     _run([py, "-m", "pip", "check"])
-    _run([py, "-c", sim_env_def(name).probe], env=_sim_env_vars())
+    _run([py, "-c", sim_env_def(name).probe], env=sim_env_vars())
     desc = _describe_python(py, name)
     seconds = time.monotonic() - t0
     stamp = {"lock_sha256": lock_sha, "created_s": round(seconds, 1), **desc}
@@ -232,7 +232,7 @@ def start_foreign_worker(spec: Any) -> tuple[Any, Any]:
     proc = subprocess.Popen(
         [spec.python, script, str(child.fileno()), payload],
         pass_fds=(child.fileno(),),
-        env=_sim_env_vars(),
+        env=sim_env_vars(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,  # the simulator prints; the protocol is on the socket
         preexec_fn=die_with_parent,  # no orphaned sim-env worker when the driver is killed
@@ -241,7 +241,7 @@ def start_foreign_worker(spec: Any) -> tuple[Any, Any]:
     return _Process(proc), Connection(parent.detach())
 
 
-def _sim_env_vars() -> dict[str, str]:
+def sim_env_vars() -> dict[str, str]:
     """The worker's environment: headless GL backend, one llvmpipe thread, no user site."""
     backend = ensure_gl()
     env = dict(os.environ, MUJOCO_GL=backend, PYOPENGL_PLATFORM=backend, PYTHONNOUSERSITE="1")

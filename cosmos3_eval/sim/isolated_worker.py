@@ -13,6 +13,7 @@ import sys
 # scenes, envs) must not shadow the simulator's imports.
 sys.path.pop(0)
 
+import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -46,6 +47,9 @@ def main() -> None:
             f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
         )
     protocol.serve_env(conn, env, error)
+    # The env is closed; skip interpreter teardown, where robosuite 1.4's render contexts'
+    # __del__ print EGL errors about a display that is already gone.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,24 @@ def _quiet_imports() -> tuple[Any, Any, Any]:
     return benchmark, get_libero_path, OffScreenRenderEnv
 
 
+def _expert_module() -> Any:
+    """The scripted expert module, ``libero_expert.py`` beside this file.
+
+    Loaded by path: this venv has no cosmos3_eval package to import it from.
+    """
+    import importlib.util
+    import sys
+
+    name = "cosmos3_eval_libero_expert"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libero_expert.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the file executes
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def _state_dir() -> str:
     return os.environ.get("COSMOS3_EVAL_STATE_DIR", os.path.expanduser("~/.cache/cosmos3-eval"))
 
@@ -162,7 +180,7 @@ class LiberoEnv:
         self.task_id: int | None = None
         self._t = 0
         self._obs: dict[str, Any] = {}
-        self._expert: PickPlaceExpert | None = None
+        self._expert: Any = None
         self._load(self.task_ids[0])  # fail at construction, not at the first episode
 
     def _load(self, task_id: int) -> None:
@@ -224,7 +242,7 @@ class LiberoEnv:
     def expert_chunk(self, n: int) -> np.ndarray:
         """The scripted pick-and-place expert's next action, held for ``n`` steps."""
         if self._expert is None:
-            self._expert = PickPlaceExpert(self.env)
+            self._expert = _expert_module().PickPlaceExpert(self.env)
         a = np.asarray(self._expert.action(), np.float32)
         return np.repeat(a[None], max(1, int(n)), axis=0)
 
@@ -262,67 +280,3 @@ class LiberoEnv:
         ctx.con = mujoco.MjrContext(sim.model._model, mujoco.mjtFontScale.mjFONTSCALE_150)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, ctx.con)
         self._fast_applied = True
-
-
-class PickPlaceExpert:
-    """Scripted pick-and-place on privileged state: the BDDL's first object into the second.
-
-    Phases: hover above the object, descend, close the gripper, lift, carry above the target,
-    lower, open. Position control is proportional on the end-effector error (robosuite OSC_POSE
-    at 0.05 m per unit action); the orientation is held.
-
-    Args:
-        env: A LIBERO ``OffScreenRenderEnv``.
-    """
-
-    GAIN = 15.0
-
-    def __init__(self, env: Any) -> None:
-        self.env = env
-        inner = env.env
-        self.obj, self.target = list(inner.obj_of_interest)[:2]
-        self.phase = 0
-        self.count = 0
-
-    def _pos(self, name: str) -> np.ndarray:
-        inner = self.env.env
-        return np.array(inner.sim.data.body_xpos[inner.obj_body_id[name]])
-
-    def _eef(self) -> np.ndarray:
-        inner = self.env.env
-        return np.array(inner.sim.data.site_xpos[inner.robots[0].eef_site_id])
-
-    def action(self) -> np.ndarray:
-        """The next 7-D action (advances the phase machine)."""
-        obj, tgt, eef = self._pos(self.obj), self._pos(self.target), self._eef()
-        grip = -1.0
-        if self.phase == 0:  # hover above the object
-            goal = obj + [0.0, 0.0, 0.10]
-            done = np.linalg.norm(goal - eef) < 0.01
-        elif self.phase == 1:  # descend
-            goal = obj + [0.0, 0.0, 0.01]
-            done = np.linalg.norm(goal - eef) < 0.008
-        elif self.phase == 2:  # grasp
-            goal, grip = eef, 1.0
-            self.count += 1
-            done = self.count > 12
-        elif self.phase == 3:  # lift
-            goal, grip = obj + [0.0, 0.0, 0.25], 1.0
-            goal[:2] = eef[:2]
-            done = eef[2] > tgt[2] + 0.20
-        elif self.phase == 4:  # carry
-            goal, grip = tgt + [0.0, 0.0, 0.22], 1.0
-            done = np.linalg.norm((goal - eef)[:2]) < 0.01
-        elif self.phase == 5:  # lower
-            goal, grip = tgt + [0.0, 0.0, 0.12], 1.0
-            done = np.linalg.norm(goal - eef) < 0.015
-        else:  # release
-            goal, grip = eef, -1.0
-            done = False
-        if done:
-            self.phase += 1
-            self.count = 0
-        a = np.zeros(7)
-        a[:3] = np.clip(self.GAIN * (goal - eef), -1.0, 1.0)
-        a[6] = grip
-        return a
