@@ -205,6 +205,7 @@ def _run_locked(
         rule = _stopping_rule(bench, options, run, n)
         stopped = rule is not None and rule.reached()
         timings: list[dict[str, Any]] = []
+        wire_before = _wire(model) if executor is None else None
         t_records = time.perf_counter()
         block = max(1, options.batch_size)
         with (
@@ -247,7 +248,12 @@ def _run_locked(
                 main["ci95"] = extra["stopping"]["confidence_sequence"]
         write_json_atomic(run.metrics_path, metrics)
         if n_new:
-            wire = getattr(model, "wire", None) if executor is None else None
+            wire_after = _wire(model) if wire_before is not None else None
+            wire = (
+                {k: wire_after[k] - wire_before[k] for k in ("sent", "received")}
+                if wire_before is not None and wire_after is not None
+                else None
+            )
             extra["cost"] = cost_summary(
                 timings, wall, options.workers, options.gpu_hour_cost, wire
             )
@@ -283,6 +289,13 @@ def _run_locked(
         seconds=time.perf_counter() - started,
         notes=notes,
     )
+
+
+def _wire(model: Any) -> dict[str, int] | None:
+    """Wire bytes so far of a network adapter (``model.wire``, see ``api/wire.py``)."""
+    inner = model.model if isinstance(model, CachedModel) else model
+    counter = getattr(inner, "wire", None)
+    return counter.snapshot() if counter is not None else None
 
 
 def _mark(run: RunDir, status: str, reason: str) -> None:

@@ -32,6 +32,7 @@ from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.redact import redact_text, redact_url
 from cosmos3_eval.api.types import ActionChunk, ActRequest
+from cosmos3_eval.api.wire import WireCounter
 from cosmos3_eval.errors import ActionSpaceMismatch, ModelOutputError, UserError
 from cosmos3_eval.protocols import cosmos_policy as wire
 
@@ -72,6 +73,8 @@ class CosmosPolicyModel:
         self.domain_name = domain_name
         self.send_meta = bool(send_meta)
         self._http = requests.Session()
+        self.wire = WireCounter()
+        self._http.hooks["response"].append(self.wire.requests_hook)
         self.stats = load_quantile_stats(stats, normalization) if stats else None
         self.server = self._get_info()
         self.chunk = self._check_contract(chunk, normalization)

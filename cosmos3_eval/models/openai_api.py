@@ -21,6 +21,7 @@ from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.redact import redact_url
 from cosmos3_eval.api.types import QARequest, TextOutput
+from cosmos3_eval.api.wire import WireCounter
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
     RetryPolicy,
@@ -106,8 +107,13 @@ class OpenAIChatModel:
                 raise UserError(f"openai: environment variable '{api_key_env}' is not set")
             api_key = os.environ[api_key_env]
         # max_retries=0: the retry policy is ours (see http_retry), the same for every adapter.
+        self.wire = WireCounter()
         self._client = openai.OpenAI(
-            base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout
+            base_url=base_url,
+            api_key=api_key,
+            max_retries=0,
+            timeout=timeout,
+            http_client=openai.DefaultHttpxClient(event_hooks=self.wire.httpx_hooks()),
         )
         self.model = model
         self.temperature = float(temperature)

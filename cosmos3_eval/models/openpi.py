@@ -32,6 +32,7 @@ from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.redact import redact_text
 from cosmos3_eval.api.types import ActionChunk, ActionSpec, ActRequest
+from cosmos3_eval.api.wire import WireCounter
 from cosmos3_eval.errors import ConfigError, UserError
 from cosmos3_eval.models.http_retry import map_concurrent
 from cosmos3_eval.protocols.openpi import (
@@ -129,6 +130,7 @@ class OpenPIModel:
         self.max_concurrency = max(1, int(max_concurrency))
         self._pool: list[Any] = []
         self._lock = threading.Lock()
+        self.wire = WireCounter()
         # One connection up front: fails fast with a clear error and reads the metadata.
         first = self._connect()
         self.server_metadata: dict[str, Any] = dict(first.get_server_metadata() or {})
@@ -173,11 +175,13 @@ class OpenPIModel:
         from openpi_client.websocket_client_policy import WebsocketClientPolicy
 
         try:
-            return WebsocketClientPolicy(self.host, self.port, api_key=self._api_key)
+            client = WebsocketClientPolicy(self.host, self.port, api_key=self._api_key)
         except OSError as exc:
             raise UserError(
                 redact_text(f"openpi: cannot connect to ws://{self.host}:{self.port} ({exc})")
             ) from exc
+        client._ws = self.wire.socket(client._ws)  # infer() sends and receives through _ws
+        return client
 
     def _checkout(self) -> Any:
         with self._lock:

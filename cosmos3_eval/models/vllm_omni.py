@@ -27,6 +27,7 @@ from cosmos3_eval.api.types import (
     VideoActRequest,
     VideoOutput,
 )
+from cosmos3_eval.api.wire import WireCounter
 from cosmos3_eval.errors import ConfigError, ModelOutputError, UserError
 from cosmos3_eval.models.http_retry import (
     RetryPolicy,
@@ -103,11 +104,13 @@ class VllmOmniModel:
             if api_key_env not in os.environ:
                 raise UserError(f"vllm-omni: environment variable '{api_key_env}' is not set")
             headers["Authorization"] = f"Bearer {os.environ[api_key_env]}"
+        self.wire = WireCounter()
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers=headers,
             timeout=timeout,
             limits=httpx.Limits(max_connections=max_concurrency),
+            event_hooks=self.wire.httpx_hooks(),
         )
         self.model = model
         self.max_concurrency = int(max_concurrency)

@@ -221,21 +221,38 @@ def leaderboard_table(
     )
 
 
+def _per_task(r: dict[str, Any], key: str, fmt: str) -> str:
+    """``task: value`` lines of a per-run number (latency, cost); ``-`` when none was measured."""
+    lines = [
+        f"{esc(t)}: {format(c[key], fmt)}"
+        for t, c in sorted((r.get("cells") or {}).items())
+        if c and c.get(key) is not None
+    ]
+    return "<br>".join(lines) or "-"
+
+
 def provenance_table(rows: list[dict[str, Any]], display: dict[str, str] | None = None) -> str:
-    """Revision, commit, date and run ids per row (long ids wrap inside their column)."""
+    """Revision, commit, date, run ids, p50 call latency and cost per sample per row.
+
+    Latency and cost come from each run's manifest cost section (cost only with
+    ``--gpu-hour-cost``); long ids wrap inside their column.
+    """
     display = display or {}
     body = "".join(
         f'<tr data-model="{esc(r["model"])}" data-search="{search_text(r["model"])}">'
         f'<td class="model">{esc(display.get(r["model"], r["model"]))}</td>'
         f"<td>{esc(r.get('revision'))}</td><td>{esc(r.get('commit'))}</td>"
         f'<td class="num">{esc(r.get("date"))}</td>'
-        f'<td class="ids">{"<br>".join(esc(i) for i in r.get("run_ids") or [])}</td></tr>'
+        f'<td class="ids">{"<br>".join(esc(i) for i in r.get("run_ids") or [])}</td>'
+        f'<td class="ids">{_per_task(r, "latency_p50_s", ".4g")}</td>'
+        f'<td class="ids">{_per_task(r, "cost_per_sample", ".3g")}</td></tr>'
         for r in rows
     )
     return (
         '<div class="tablewrap"><table class="lb" id="provenance"><thead><tr>'
         '<th data-sort="text">model</th><th>revision</th><th>commit</th>'
-        '<th data-sort="text">date</th><th>run ids</th></tr></thead>'
+        '<th data-sort="text">date</th><th>run ids</th><th>p50 call latency (s)</th>'
+        "<th>cost / sample</th></tr></thead>"
         f"<tbody>{body}</tbody></table></div>"
     )
 

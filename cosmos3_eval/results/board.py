@@ -148,6 +148,9 @@ def _flat(
         ci = c.get("ci95") or [None, None]
         flat[f"{t}:ci_low"], flat[f"{t}:ci_high"] = _pct(ci[0], schema, t), _pct(ci[1], schema, t)
         flat[f"{t}:n"] = c.get("n")
+        # Latency and cost of the run (manifest cost section; None when not measured).
+        flat[f"{t}:latency_p50_s"] = c.get("latency_p50_s")
+        flat[f"{t}:cost_per_sample"] = c.get("cost_per_sample")
     flat.update(
         revision=r["revision"], run_ids=" ".join(r["run_ids"]), commit=r["commit"], date=r["date"]
     )

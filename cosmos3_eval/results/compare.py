@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from cosmos3_eval.api.records import MetricEntry
 from cosmos3_eval.errors import NotComparableError
-from cosmos3_eval.results.verify import VerifiedRun
 from cosmos3_eval.results.rundir import RunDir
+from cosmos3_eval.results.verify import VerifiedRun
 from cosmos3_eval.scorers.stats import (
     PairedDiff,
     holm,
@@ -23,7 +23,6 @@ from cosmos3_eval.scorers.stats import (
     paired_stratified_bootstrap,
     stratum_mean,
 )
-
 
 # What makes two runs' main metrics the same statistic.
 _SPEC_KEYS = {"level", "higher_is_better", "on_error", "source", "stratify_by"}

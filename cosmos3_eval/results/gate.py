@@ -13,8 +13,8 @@ See ``docs/ci-gate.md``.
 from __future__ import annotations
 
 import json
-import textwrap
 import math
+import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,8 @@ def profile_differences(base: VerifiedRun, new: VerifiedRun) -> list[str]:
     """``field: base != new`` for every profile field that differs between two runs."""
     b = _flatten(base.manifest.get("profile") or {})
     n = _flatten(new.manifest.get("profile") or {})
-    return [f"{k}: {b.get(k)!r} != {n.get(k)!r}" for k in sorted(set(b) | set(n)) if b.get(k) != n.get(k)]  # fmt: skip
+    keys = sorted(set(b) | set(n))
+    return [f"{k}: {b.get(k)!r} != {n.get(k)!r}" for k in keys if b.get(k) != n.get(k)]
 
 
 def _commitment(run: VerifiedRun) -> str | None:
@@ -183,7 +184,8 @@ def _print_table(rows: list[dict[str, Any]], opts: GateOptions) -> None:
     print(textwrap.fill(
         f"max drop {opts.max_drop:g}, alpha {opts.alpha:g}; tests: {', '.join(tests)} (Holm "
         "across tasks). MDE = smallest drop detectable at this n with 80 % power; a task whose "
-        "MDE exceeds the max drop is marked UNDERPOWERED with n≥N, the pairs needed for MDE <= max drop.",
+        "MDE exceeds the max drop is marked UNDERPOWERED with n≥N, the pairs needed for "
+        "MDE <= max drop.",
         terminal_width(),
         break_on_hyphens=False,
     ))  # fmt: skip

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import functools
 import hashlib
 import json
 import os
-import platform
-import re
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cosmos3_eval import __version__
-from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, SampleRecord, parse
-from cosmos3_eval.errors import DataError, UserError
+from cosmos3_eval.errors import DataError
 
 
 def to_jsonable(obj: Any) -> Any:

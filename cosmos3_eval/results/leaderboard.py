@@ -15,9 +15,10 @@ from typing import Any
 
 from cosmos3_eval.api.config import StrictConfig, read_yaml, validate
 from cosmos3_eval.api.resources import data_path
-from cosmos3_eval.results.table import fit_table
 from cosmos3_eval.errors import UserError
+from cosmos3_eval.results.cost import cost_columns
 from cosmos3_eval.results.jsonio import dumps
+from cosmos3_eval.results.table import fit_table
 from cosmos3_eval.results.verify import VerifiedRun, load_runs, scan_runs, verify_run
 
 __all__ = ["VerifiedRun", "load_runs", "scan_runs", "verify_run"]  # re-exported for readers
@@ -199,12 +200,15 @@ def build_rows(runs: list[VerifiedRun], schema: LeaderboardSchema) -> list[dict[
                 schema.tasks[task].metric if task in schema.tasks else run.metrics["main_metric"]
             )
             mv = run.metrics["metrics"].get(metric) or {}
+            cost = cost_columns(run.path)
             cells[task] = {
                 "value": mv.get("value"),
                 "stderr": mv.get("stderr"),
                 "ci95": mv.get("ci95"),
                 "n": mv.get("n"),
                 "run_id": run.manifest.get("run_id"),
+                "latency_p50_s": cost.get("latency_p50_s"),
+                "cost_per_sample": cost.get("cost_per_sample"),
             }
         fams = _family_scores(schema, cells)
         missing = [f for f in needed if fams.get(f) is None]

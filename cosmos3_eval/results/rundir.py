@@ -24,23 +24,22 @@ import functools
 import hashlib
 import json
 import os
-import platform
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from cosmos3_eval import __version__
 from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, SampleRecord, parse
 from cosmos3_eval.errors import DataError, UserError
-from cosmos3_eval.results.jsonio import to_jsonable, dumps, write_json_atomic, read_json, file_sha256
+from cosmos3_eval.results.jsonio import (
+    dumps,
+    file_sha256,
+    read_json,
+    to_jsonable,
+    write_json_atomic,
+)
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"

@@ -28,8 +28,15 @@ from typing import Any
 
 from cosmos3_eval.api.records import SCHEMA_VERSION, Manifest, MetricsFile, parse
 from cosmos3_eval.errors import DataError
-from cosmos3_eval.results.rundir import MANIFEST, METRICS, RunDir, find_runs, fingerprint_of, manifest_digest
 from cosmos3_eval.results.jsonio import file_sha256
+from cosmos3_eval.results.rundir import (
+    MANIFEST,
+    METRICS,
+    RunDir,
+    find_runs,
+    fingerprint_of,
+    manifest_digest,
+)
 from cosmos3_eval.scorers.recompute import check_metrics
 
 
