@@ -69,16 +69,16 @@ def site(tmp_path_factory):
     results = root / "results"
     base = RunOptions(out=results, limit=6, media=3, progress=False, batch_size=4)
     small = replace(base, limit=3)
-    qa = [("physqa-sim-v1", None), ("qa-sample-v1", None)]
-    gen = [("compose-t2i-v1", None), ("physics-i2v-v1", None)]
+    qa = [("physqa-sim-v2", None), ("qa-sample-v1", None)]
+    gen = [("compose-t2i-v2", None), ("physics-i2v-v2", None)]
     evaluate("oracle", {}, qa + gen, base)
     evaluate("random", {}, qa + gen, base)
     evaluate("oracle", {"degrade": 0.2}, qa + gen, replace(base, label="oracle-degraded"))
     evaluate("oracle", {}, [("push-block-v1", None)], small)
     evaluate("zero", {}, [("push-block-v1", None)], small)
-    evaluate("static", {}, [("physics-i2v-v1", None)], base)
-    evaluate("blank", {}, [("compose-t2i-v1", None)], base)
-    evaluate("fixed-scene", {}, [("compose-t2i-v1", None)], base)
+    evaluate("static", {}, [("physics-i2v-v2", None)], base)
+    evaluate("blank", {}, [("compose-t2i-v2", None)], base)
+    evaluate("fixed-scene", {}, [("compose-t2i-v2", None)], base)
     run_task(HostileModel(), "qa-sample-v1", replace(base, label=HOSTILE))
     # A checkpoint sweep: one series ("ckpt"), two steps parsed from the labels.
     evaluate("random", {}, [("qa-sample-v1", None)], replace(base, label="ckpt@step_1000"))
@@ -217,7 +217,7 @@ def test_report_in_headless_chromium(site, server, browser):
     # I2V GIFs are labelled truth | generated.
     labels = browser.execute_script(
         "return Array.from(document.querySelectorAll("
-        " '#compare details[data-task=\"physics-i2v-v1\"] .tg-l')).map(e => e.textContent);"
+        " '#compare details[data-task=\"physics-i2v-v2\"] .tg-l')).map(e => e.textContent);"
     )
     assert labels and set(labels) == {"truthgenerated"}
 
@@ -265,14 +265,14 @@ def test_report_in_headless_chromium(site, server, browser):
     visible = _rows(browser)
     assert len(visible) == 1 and HOSTILE in visible[0].text
     Select(browser.find_element(By.ID, "f-model")).select_by_index(0)
-    Select(browser.find_element(By.ID, "f-task")).select_by_value("physqa-sim-v1")
+    Select(browser.find_element(By.ID, "f-task")).select_by_value("physqa-sim-v2")
     browser.find_element(By.CSS_SELECTOR, "#samples > summary").click()
     shown = {
         s.get_attribute("data-task")
         for s in browser.find_elements(By.CSS_SELECTOR, "details.gallery")
         if s.is_displayed()
     }
-    assert shown == {"physqa-sim-v1"}
+    assert shown == {"physqa-sim-v2"}
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018
 
