@@ -140,7 +140,7 @@ class Benchmark:
     capability: ClassVar[Capability]
     Config: ClassVar[type[StrictConfig]] = StrictConfig
     main_metric: ClassVar[str] = "accuracy"
-    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (MetricSpec("accuracy"),)
+    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (MetricSpec("accuracy", ci="wilson"),)
     default_size: ClassVar[int] = 100
 
     def __init__(self, task_id: str, config: StrictConfig, task_dir: Path):

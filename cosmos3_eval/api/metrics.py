@@ -38,8 +38,10 @@ class MetricSpec:
     Attributes:
         name: Metric name, e.g. ``"accuracy"``; for a per-sample metric also the score name.
         higher_is_better: Direction.
-        ci: ``"bootstrap"`` (seeded percentile bootstrap of the mean), ``"wilson"`` (binary
-            rates) or ``"normal"`` (mean +- 1.96 stderr).
+        ci: ``"bootstrap"`` (seeded percentile bootstrap of the mean; t-interval below 30
+            values), ``"wilson"`` (a 0/1 rate such as accuracy or success: the mid-p exact
+            binomial interval) or ``"normal"`` (t-interval). Only ``"wilson"`` specs get a
+            binomial interval: a continuous metric whose values happen to be 0 / 1 does not.
         on_error: Value an errored sample counts as (``0.0`` for accuracy / success); ``None``
             leaves errored samples out of this metric.
         breakdown: Also report ``name/category`` per sample category.

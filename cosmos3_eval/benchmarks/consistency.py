@@ -9,8 +9,12 @@ the real ones (:func:`cosmos3_eval.scorers.consistency.clip_agreement`: Physics-
 metrics, PSNR, SSIM). An episode ends at success (puck in the goal disc) or at ``horizon``
 steps; a chunk cut short by success is scored on the steps executed.
 
-Per chunk (in the record's ``output.chunks``) and per episode (frame-weighted mean over chunks):
-``consistency`` (main), the Physics-IQ terms, PSNR, SSIM; ``success`` beside it; at corpus
+Per chunk (in the record's ``output.chunks``) and per episode (mean over chunks weighted by
+their moving frames; PSNR and SSIM by their frames): ``consistency`` (main), the Physics-IQ
+terms, PSNR, SSIM; ``success`` beside it. ``scoring: v2`` (``imagine-push-v2``) counts only
+frames where the real or the imagined clip moves, and an episode in which nothing ever moves
+scores 0, so doing nothing and predicting nothing earns nothing; ``v1`` counted every frame
+(such a model scored 1). At corpus
 level ``error_success_corr``, the correlation between an episode's imagination error
 (``1 - consistency``) and its success.
 
@@ -29,7 +33,7 @@ state is restored before its chunk runs, so scores do not depend on the batch si
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -75,17 +79,26 @@ erases the pusher (2 cm radius = 5 px at 96 px), every mask is empty and agreeme
 seeing motion."""
 
 
+Scoring = Literal["v1", "v2"]
+"""Agreement scoring of ``imagine-push`` / ``joint-push``: ``v2`` (the default) counts the
+Physics-IQ terms on moving frames only, so a clip where nothing moves scores 0
+(:func:`~cosmos3_eval.scorers.consistency.clip_agreement`, ``moving_only``); ``v1`` counts
+every frame (a model that does nothing and predicts nothing scores 1)."""
+
+
 class ImagineConfig(PushConsistencyConfig):
     """``imagine-push`` options.
 
     Attributes:
         horizon: Max env steps per episode.
         chunk_size: Actions (and predicted frames) per decision.
+        scoring: ``v2`` (moving frames only) or ``v1`` (every frame); see :data:`Scoring`.
     """
 
     image_size: int = Field(96, ge=MIN_MASKED_SIZE)
     horizon: int = 40
     chunk_size: int = 5
+    scoring: Scoring = "v2"
 
 
 AGREEMENT_KEYS = ("psnr", "ssim", "spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou")
@@ -206,6 +219,7 @@ class ImaginePush(StaticBenchmark):
             "render": render_provenance(),
             "env": "push-block (tasks/assets/push_block.xml), top camera, 10 Hz",
             "action_format": PushBlockEnv.action_spec.kind,
+            "scoring": self.config.scoring,
         }
 
     def sample(self, index: int, seed: int) -> Sample:
@@ -252,12 +266,14 @@ class ImaginePush(StaticBenchmark):
         k = real.steps  # steps executed before the episode ended
         twin_start = w.perturbed(ep.state, ep.start.seed + ep.state.t, c.twin_sigma_m)
         twin = w.replay(twin_start, acts)
-        clip = clip_agreement(ep.frame, real.frames[:k], out.video[:k])
-        ceiling = clip_agreement(ep.frame, real.frames[:k], twin.frames[:k])
+        gate = c.scoring == "v2"
+        clip = clip_agreement(ep.frame, real.frames[:k], out.video[:k], moving_only=gate)
+        ceiling = clip_agreement(ep.frame, real.frames[:k], twin.frames[:k], moving_only=gate)
         ep.clips.append(clip)
         ep.ceilings.append(ceiling)
         ep.weights.append(k)
-        ep.chunks.append({"step": ep.state.t, "frames": k, **clip.to_dict()})
+        moving = {"moving_frames": clip.moving_frames} if gate else {}
+        ep.chunks.append({"step": ep.state.t, "frames": k, **moving, **clip.to_dict()})
         ep.state, ep.frame, ep.success = real.end, real.frames[k - 1], real.success
 
     def call_model(self, method: Any, requests: list[Any]) -> list[Any]:
@@ -293,8 +309,9 @@ class ImaginePush(StaticBenchmark):
         if isinstance(output, BaseException):
             raise output
         t: EpisodeTrace = output
-        mean = mean_agreement(t.clips, t.weights)
-        ceiling = mean_agreement(t.ceilings, t.weights)["consistency"]
+        gate = self.config.scoring == "v2"
+        mean = mean_agreement(t.clips, t.weights, moving_only=gate)
+        ceiling = mean_agreement(t.ceilings, t.weights, moving_only=gate)["consistency"]
         scores = {k: Score(v) for k, v in mean.items()}
         scores["ceiling_consistency"] = Score(ceiling)
         scores["success"] = Score(float(t.success), f"{t.steps} steps")

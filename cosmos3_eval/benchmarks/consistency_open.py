@@ -9,7 +9,8 @@
   episode: ``horizon`` actions and the video they will cause (one frame every
   ``frame_every`` steps). The benchmark replays the actions and scores (a) ``success`` of the
   replay and (b) ``agreement`` (main): the model's video against the rendered replay, as in
-  ``imagine-push``. A video that shows success while the actions fail scores low on (b).
+  ``imagine-push`` (``scoring: v2``: moving frames only, 0 when nothing moves). A video that
+  shows success while the actions fail scores low on (b).
   Ceiling: the expert's actions replayed from a perturbed twin, against the unperturbed replay.
 
 Action format ``push_block_velocity`` (module doc of :mod:`cosmos3_eval.benchmarks.consistency`,
@@ -34,6 +35,7 @@ from cosmos3_eval.benchmarks.consistency import (
     DOMAIN,
     MIN_MASKED_SIZE,
     PushConsistencyConfig,
+    Scoring,
     agreement_specs,
     check_video_action,
 )
@@ -214,11 +216,13 @@ class JointConfig(PushConsistencyConfig):
     Attributes:
         horizon: Actions in the episode.
         frame_every: Control steps per predicted frame.
+        scoring: ``v2`` (moving frames only) or ``v1`` (every frame), as in ``imagine-push``.
     """
 
     image_size: int = Field(96, ge=MIN_MASKED_SIZE)
     horizon: int = 40
     frame_every: int = 2
+    scoring: Scoring = "v2"
 
 
 class JointPush(_PushOpenLoop):
@@ -236,6 +240,9 @@ class JointPush(_PushOpenLoop):
 
     def _frame_every(self) -> int:
         return self.config.frame_every
+
+    def provenance(self) -> dict[str, Any]:
+        return {**super().provenance(), "scoring": self.config.scoring}
 
     def _actions(self, start: WorldState, seed: int) -> np.ndarray:
         return self.world().expert_actions(start, self.config.horizon)
@@ -272,11 +279,15 @@ class JointPush(_PushOpenLoop):
         out = check_video_action(output, n, c.horizon, c.image_size, 2)
         acts = np.clip(np.asarray(out.actions, np.float64), -1.0, 1.0)
         replay = self.world().replay(t.start, acts, c.frame_every)
-        agree = clip_agreement(t.frame0, replay.frames, out.video)
-        ceiling = clip_agreement(t.frame0, t.real.frames, t.twin.frames)
+        gate = c.scoring == "v2"
+        agree = clip_agreement(t.frame0, replay.frames, out.video, moving_only=gate)
+        ceiling = clip_agreement(t.frame0, t.real.frames, t.twin.frames, moving_only=gate)
         scores = {
             ("agreement" if k == "consistency" else k): Score(v) for k, v in agree.to_dict().items()
         }
         scores["ceiling_agreement"] = Score(ceiling.consistency)
         scores["success"] = Score(float(replay.success), f"{replay.steps} steps")
-        return Scored(scores, {"success": replay.success, "steps": replay.steps})
+        summary = {"success": replay.success, "steps": replay.steps}
+        if gate:
+            summary["moving_frames"] = agree.moving_frames
+        return Scored(scores, summary)

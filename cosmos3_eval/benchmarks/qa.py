@@ -166,7 +166,7 @@ class PhysQASim(QABenchmark):
     Config: ClassVar[type[StrictConfig]] = PhysQAConfig
     main_metric: ClassVar[str] = "accuracy"
     metric_specs: ClassVar[tuple[MetricSpec, ...]] = (
-        MetricSpec("accuracy", ci="bootstrap", description="share of correct answers"),
+        MetricSpec("accuracy", ci="wilson", description="share of correct answers"),
     )
     default_size: ClassVar[int] = 500
 

@@ -67,7 +67,7 @@ class JsonlQA(QABenchmark):
     Config: ClassVar[type[StrictConfig]] = JsonlQAConfig
     main_metric: ClassVar[str] = "accuracy"
     metric_specs: ClassVar[tuple[MetricSpec, ...]] = (
-        MetricSpec("accuracy", ci="bootstrap", description="share of correct answers"),
+        MetricSpec("accuracy", ci="wilson", description="share of correct answers"),
     )
 
     def __init__(self, task_id: str, config: StrictConfig, task_dir: Path):

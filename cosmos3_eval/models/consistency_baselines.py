@@ -111,9 +111,9 @@ class StillModel:
     """Predicts that nothing moves and does nothing: consistent, useless, not privileged.
 
     Its video repeats the current frame and its actions are zero, which the simulator confirms:
-    agreement is near perfect while success is zero. It shows why ``success`` is reported
-    beside every consistency score, and (reading only the request's frames) it is the served
-    vs in-process parity model.
+    the do-nothing floor. The ``v2`` agreements count moving frames only, so it scores 0 there
+    (``v1`` gave it 1 with zero success). Reading only the request's frames, it is also the
+    served vs in-process parity model.
     """
 
     def __init__(self) -> None:

@@ -20,7 +20,7 @@ def _metric_value(spec: MetricSpec, values: list[float], seed: int) -> MetricVal
     if n == 0:
         return MetricValue(None, None, None, 0, spec.higher_is_better)
     mean, se = stats.mean_stderr(values)
-    # 0/1 values get an exact-family interval whatever the spec says (see stats.metric_ci).
+    # Binary ("wilson") specs of 0/1 values get the mid-p exact interval (see stats.metric_ci).
     ci = stats.metric_ci(values, spec.ci, seed=seed)
     return MetricValue(mean, se, ci, n, spec.higher_is_better)
 

@@ -8,6 +8,11 @@
   ``consistency = clip((spatial + spatiotemporal + weighted spatial IoU) / 3 - MSE, 0, 1)``:
   the Physics-IQ combination per clip, without the corpus-level twin normalisation (which is
   unstable on clips of a few frames); the twin's value is reported beside it as the ceiling.
+  With ``moving_only`` (the ``v2`` tasks) the frame-wise terms count only *moving* frames —
+  frames where the real or the predicted motion mask is non-empty — and a clip in which
+  nothing moves in either scores 0: agreeing that nothing happens earns nothing (a frame where
+  both masks are empty counts 1 in Physics-IQ, so a model that does nothing and predicts
+  nothing would otherwise score 1).
 * :func:`state_errors` — final-state and mean trajectory error (m) of a replay.
 * :func:`error_success_correlation` — the point-biserial (Pearson) correlation of episode
   imagination error with episode success, with a seeded bootstrap CI.
@@ -35,6 +40,8 @@ class ClipAgreement:
         mse: Physics-IQ MSE (RGB in [0, 1], 4x downsampled; mean over predicted frames).
         psnr: PSNR in dB over the predicted frames (capped at 60).
         ssim: Mean per-frame luma SSIM over the predicted frames.
+        moving_frames: Predicted frames where the real or the predicted mask moves (the weight
+            of the clip's Physics-IQ terms in :func:`mean_agreement` with ``moving_only``).
     """
 
     consistency: float
@@ -44,19 +51,28 @@ class ClipAgreement:
     mse: float
     psnr: float
     ssim: float
+    moving_frames: int = 0
 
     def to_dict(self) -> dict[str, float]:
-        """Name -> value, rounded for records."""
-        return {k: round(float(v), 6) for k, v in asdict(self).items()}
+        """Score name -> value, rounded for records (``moving_frames`` is not a score)."""
+        return {k: round(float(v), 6) for k, v in asdict(self).items() if k != "moving_frames"}
 
 
-def clip_agreement(context: np.ndarray, real: np.ndarray, pred: np.ndarray) -> ClipAgreement:
+MOTION_TERMS = ("consistency", "spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou", "mse")
+"""The terms computed on moving frames only under ``moving_only`` (PSNR / SSIM use all)."""
+
+
+def clip_agreement(
+    context: np.ndarray, real: np.ndarray, pred: np.ndarray, moving_only: bool = False
+) -> ClipAgreement:
     """Score ``pred`` against ``real`` (both ``(T, H, W, 3)`` uint8) after ``context``.
 
     Args:
         context: The frame both clips start from ``(H, W, 3)`` (the model's current frame).
         real: Rendered frames of what the simulator did.
         pred: The model's predicted frames, same shape.
+        moving_only: Compute the per-frame Physics-IQ terms on moving frames only; a clip
+            without a moving frame scores 0 on every Physics-IQ term (module doc).
 
     Raises:
         ValueError: Shapes differ or the clips are empty.
@@ -65,19 +81,36 @@ def clip_agreement(context: np.ndarray, real: np.ndarray, pred: np.ndarray) -> C
         raise ValueError(f"clip shapes differ or are empty: {real.shape} vs {pred.shape}")
     a = np.concatenate([context[None], real])
     b = np.concatenate([context[None], pred])
-    m = piq.compare(piq.prepare(a), piq.prepare(b))
-    st = float(np.mean(np.round(m.spatiotemporal_iou[1:], 4)))
-    mse = float(np.mean(np.round(m.mse[1:], 4)))
+    pa, pb = piq.prepare(a), piq.prepare(b)
+    m = piq.compare(pa, pb)
+    moving = (pa.masks[1:] | pb.masks[1:]).reshape(len(real), -1).any(axis=1)
+    pixels = (psnr(real, pred), ssim(real, pred))
+    keep = moving if moving_only else np.ones(len(real), bool)
+    if not keep.any():
+        return ClipAgreement(0.0, 0.0, 0.0, 0.0, 0.0, *pixels, moving_frames=0)
+    st = float(np.mean(np.round(m.spatiotemporal_iou[1:][keep], 4)))
+    mse = float(np.mean(np.round(m.mse[1:][keep], 4)))
     ious = (float(m.spatial_iou), st, float(m.weighted_spatial_iou))
     score = float(np.clip(sum(ious) / 3.0 - mse, 0.0, 1.0))
-    return ClipAgreement(score, ious[0], st, ious[2], mse, psnr(real, pred), ssim(real, pred))
+    return ClipAgreement(score, ious[0], st, ious[2], mse, *pixels, int(moving.sum()))
 
 
-def mean_agreement(clips: list[ClipAgreement], weights: list[int]) -> dict[str, float]:
-    """Frame-weighted mean of per-chunk agreements (an episode's value)."""
+def mean_agreement(
+    clips: list[ClipAgreement], weights: list[int], moving_only: bool = False
+) -> dict[str, float]:
+    """Frame-weighted mean of per-chunk agreements (an episode's value).
+
+    With ``moving_only`` the Physics-IQ terms (:data:`MOTION_TERMS`) are weighted by each
+    chunk's moving frames instead, and are 0 when no frame of the episode moved.
+    """
     w = np.asarray(weights, np.float64)
     rows = [c.to_dict() for c in clips]
-    return {k: float(np.dot(w, [r[k] for r in rows]) / w.sum()) for k in rows[0]}
+    out = {k: float(np.dot(w, [r[k] for r in rows]) / w.sum()) for k in rows[0]}
+    if moving_only:
+        mw = np.asarray([c.moving_frames for c in clips], np.float64)
+        for k in MOTION_TERMS:
+            out[k] = float(np.dot(mw, [r[k] for r in rows]) / mw.sum()) if mw.sum() else 0.0
+    return out
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,8 @@ def _sample_metric(
     base, _, cat = name.partition("/")
     rows = [r for r in records if str(r.get("category", "all")) == cat] if cat else records
     out = []
-    # 0/1 data get the same interval whatever the method; others bootstrap or t-interval.
-    for ci in ("bootstrap", "normal"):
+    # The binary rule ("wilson": mid-p for 0/1 values) or a continuous interval.
+    for ci in ("wilson", "bootstrap", "normal"):
         spec = MetricSpec(base, entry.higher_is_better, ci, entry.on_error, breakdown=False)
         out.append(aggregate((spec,), rows, seed=seed)[base])
     return out

@@ -106,10 +106,14 @@ def metric_ci(
 ) -> tuple[float, float]:
     """The 95 % CI a reported metric gets, valid at every n.
 
-    0/1 values always get the mid-p exact interval, whatever ``method`` says (the bootstrap
-    covers 15-64 % at small n or extreme p); ``"normal"`` becomes the t-interval (same for
-    large n, honest for small); ``"bootstrap"`` falls back to the t-interval below 30 values,
-    where the percentile bootstrap is too narrow.
+    Whether a metric is a binomial rate is the spec's word, not the data's: ``"wilson"`` (the
+    spec of every 0/1 rate: accuracy, success, T2I score) gets the mid-p exact interval (the
+    bootstrap covers 15-64 % at small n or extreme p). A continuous metric keeps a continuous
+    interval even when its values happen to be 0 / 1 (an oracle's final-state error of 0 m is
+    not 0 successes out of n): ``"normal"`` becomes the t-interval (same for large n, honest
+    for small); ``"bootstrap"`` falls back to the t-interval below 30 values, where the
+    percentile bootstrap is too narrow. A ``"wilson"`` metric whose values are not all 0 / 1
+    (e.g. a fractional ``on_error``) is treated as continuous.
 
     Args:
         values: Per-sample values (n >= 1).
@@ -117,7 +121,7 @@ def metric_ci(
         seed: Bootstrap seed.
     """
     x = np.asarray(values, dtype=np.float64)
-    if is_binary(x):
+    if method == "wilson" and is_binary(x):
         lo, hi = midp_ci(int(x.sum()), int(x.size))
         return float(lo), float(hi)
     if method == "normal" or x.size < 30:

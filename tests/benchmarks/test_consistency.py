@@ -31,7 +31,7 @@ def run(bench, model, indices, batch):
 
 @pytest.fixture(scope="module")
 def imagine():
-    b = ImaginePush("imagine-push-v1", ImagineConfig(horizon=40, chunk_size=5, **MASKED), Path())
+    b = ImaginePush("imagine-push-v2", ImagineConfig(horizon=40, chunk_size=5, **MASKED), Path())
     yield b
     b.close()
 
@@ -55,9 +55,12 @@ def test_imagine_scores_do_not_depend_on_the_batch_size(imagine):
         assert run(imagine, model, idx, 1) == run(imagine, model, idx, 5)
 
 
-def test_imagine_still_model_is_consistent_but_never_succeeds(imagine):
+def test_imagine_doing_and_predicting_nothing_scores_0_in_v2_and_1_in_v1(imagine):
     scores = run(imagine, StillModel(), [0, 1], 2)
-    assert all(s["consistency"] > 0.95 and s["success"] == 0.0 for s in scores.values())
+    assert all(s["consistency"] == 0.0 and s["success"] == 0.0 for s in scores.values())
+    v1 = ImaginePush("imagine-push-v1", ImagineConfig(scoring="v1", **MASKED), Path())
+    assert all(s["consistency"] > 0.95 for s in run(v1, StillModel(), [0, 1], 2).values())
+    v1.close()
 
 
 def test_imagine_records_a_bad_output_on_its_episode_only(imagine):
@@ -72,11 +75,15 @@ def test_imagine_records_a_bad_output_on_its_episode_only(imagine):
 
 
 def test_joint_video_of_success_with_failing_actions_scores_low():
-    b = JointPush("joint-push-v1", JointConfig(horizon=30, **MASKED), Path())
+    b = JointPush("joint-push-v2", JointConfig(horizon=30, **MASKED), Path())
     idx = list(range(4))
     oracle, dream = run(b, OracleModel(), idx, 4), run(b, DreamerModel(), idx, 2)
     assert all(s["agreement"] == 1.0 and s["success"] == 1.0 for s in oracle.values())
     assert all(s["agreement"] < 0.3 and s["success"] == 0.0 for s in dream.values())
+    still = run(b, StillModel(), idx, 4)
+    assert all(s["agreement"] == 0.0 and s["success"] == 0.0 for s in still.values())
+    mis = np.mean([s["agreement"] for s in run(b, MiscalibratedModel(), idx, 4).values()])
+    assert 0.05 < mis < 1.0
     assert run(b, MiscalibratedModel(), idx, 1) == run(b, MiscalibratedModel(), idx, 4)
     b.close()
 
@@ -102,6 +109,18 @@ def test_imagine_degraded_oracle_links_imagination_error_to_failure(imagine):
     records = [{"scores": s, "error": None} for s in scores.values()]
     corr = imagine.corpus_metrics(records)["error_success_corr"]
     assert corr.n == 8 and corr.value is not None and corr.value < 0
+
+
+def test_task_files_pin_the_scoring_version():
+    from importlib.resources import files
+
+    import yaml
+
+    tasks = files("cosmos3_eval") / "data" / "tasks"
+    for name in ("imagine-push", "joint-push"):
+        for v in ("v1", "v2"):
+            cfg = yaml.safe_load((tasks / f"{name}-{v}.yaml").read_text())["config"]
+            assert cfg["scoring"] == v
 
 
 def test_agreement_tasks_refuse_images_too_small_for_the_motion_masks():

@@ -30,7 +30,7 @@ class ToyQA(StaticBenchmark):
     capability = Capability.ANSWER
     Config = ToyConfig
     main_metric = "accuracy"
-    metric_specs = (MetricSpec("accuracy"),)
+    metric_specs = (MetricSpec("accuracy", ci="wilson"),)
 
     def num_samples(self):
         return self.config.size

@@ -4,6 +4,7 @@ from cosmos3_eval.scorers.consistency import (
     action_mse,
     clip_agreement,
     error_success_correlation,
+    mean_agreement,
     state_errors,
 )
 
@@ -29,6 +30,44 @@ def test_agreement_falls_with_the_motion_error():
     far = clip_agreement(ctx, real, moving_square(4)[1]).consistency
     still = clip_agreement(ctx, real, np.repeat(ctx[None], 5, 0)).consistency
     assert 1.0 > near > far and still < 0.2
+
+
+def test_moving_only_gives_nothing_for_agreeing_that_nothing_moves():
+    ctx = moving_square()[0]
+    still = np.repeat(ctx[None], 5, 0)
+    assert clip_agreement(ctx, still, still.copy()).consistency == 1.0  # v1: free points
+    gated = clip_agreement(ctx, still, still.copy(), moving_only=True)
+    assert gated.consistency == 0.0 and gated.moving_frames == 0
+    assert gated.spatiotemporal_iou == 0.0 and gated.psnr == 60.0  # pixels still agree
+    ctx, real = moving_square()
+    moving = clip_agreement(ctx, real, real.copy(), moving_only=True)
+    assert moving.consistency == 1.0 and moving.moving_frames == 5
+
+
+def test_moving_only_leaves_out_frames_where_both_clips_are_still():
+    # The square moves for 2 frames, then rests for 13: the real masks die out at the end.
+    frames = np.zeros((16, 48, 48, 3), np.uint8)
+    for t in range(16):
+        x = 4 + 4 * min(t, 2)
+        frames[t, 20:30, x : x + 10] = 255
+    ctx, real = frames[0], frames[1:]
+    pred = np.repeat(ctx[None], 15, 0)  # predicts that nothing moves
+    v1 = clip_agreement(ctx, real, pred)
+    v2 = clip_agreement(ctx, real, pred, moving_only=True)
+    assert 0 < v2.moving_frames < 15
+    assert v1.spatiotemporal_iou == 0.4 and v1.consistency > 0.05  # 6 still frames count 1
+    assert v2.spatiotemporal_iou == 0.0 and v2.consistency == 0.0
+
+
+def test_mean_agreement_weights_chunks_by_moving_frames_and_is_0_when_nothing_moves():
+    ctx, real = moving_square()
+    still = np.repeat(ctx[None], 5, 0)
+    moved = clip_agreement(ctx, real, real.copy(), moving_only=True)
+    idle = clip_agreement(ctx, still, still.copy(), moving_only=True)
+    both = mean_agreement([moved, idle], [5, 5], moving_only=True)
+    assert both["consistency"] == 1.0 and both["psnr"] == 60.0
+    assert mean_agreement([idle, idle], [5, 5], moving_only=True)["consistency"] == 0.0
+    assert mean_agreement([moved, idle], [5, 5])["consistency"] == 0.5  # frame-weighted
 
 
 def test_state_errors_and_action_mse():

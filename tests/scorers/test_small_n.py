@@ -36,12 +36,14 @@ def test_midp_matches_scalar_root_finding_and_is_monotone():
     assert intervals.midp_ci(0, 10)[0] == 0.0 and intervals.midp_ci(10, 10)[1] == 1.0
 
 
-def test_metric_ci_uses_an_exact_interval_for_binary_values_whatever_the_spec():
+def test_metric_ci_uses_an_exact_interval_for_binary_specs_only():
     values = [1.0, 1.0, 1.0, 1.0, 0.0]
     expect = intervals.midp_ci(4, 5)
-    for method in ("bootstrap", "wilson", "normal"):
-        assert stats.metric_ci(values, method) == pytest.approx(expect)
-    spec = aggregate.MetricSpec("success", ci="bootstrap")
+    assert stats.metric_ci(values, "wilson") == pytest.approx(expect)
+    # The same 0/1 values of a continuous metric keep a continuous (t) interval.
+    for method in ("bootstrap", "normal"):
+        assert stats.metric_ci(values, method) == pytest.approx(intervals.t_ci(values))
+    spec = aggregate.MetricSpec("success", ci="wilson")
     records = [
         {"scores": {"success": v}, "error": None, "category": c}
         for v, c in zip(values * 2, "aaaaabbbbb", strict=True)
@@ -51,6 +53,17 @@ def test_metric_ci_uses_an_exact_interval_for_binary_values_whatever_the_spec():
     # Continuous values at small n get the t-interval, not the too-narrow bootstrap.
     x = [0.1, 0.5, 0.2, 0.9, 0.4]
     assert stats.metric_ci(x, "bootstrap") == pytest.approx(intervals.t_ci(x))
+    # A "wilson" spec whose values are not all 0 / 1 is treated as continuous.
+    assert stats.metric_ci(x, "wilson") == pytest.approx(intervals.t_ci(x))
+
+
+def test_an_all_zero_continuous_metric_gets_no_binomial_interval():
+    zeros = [0.0] * 100  # e.g. the oracle's final-state error in metres
+    spec = aggregate.MetricSpec("final_state_error", higher_is_better=False, on_error=None)
+    out = aggregate.aggregate((spec,), [{"scores": {"final_state_error": 0.0}}] * 100)
+    assert out["final_state_error"].ci95 == (0.0, 0.0)
+    assert stats.metric_ci(zeros, "wilson") == pytest.approx(intervals.midp_ci(0, 100))
+    assert stats.metric_ci(zeros, "wilson")[1] > 0.02  # what it used to get, as a rate
 
 
 def test_mcnemar_has_no_overflow_and_matches_the_closed_form():
