@@ -161,6 +161,10 @@ PRIVILEGED: dict[str, str] = {
     "oracle": "cosmos3_eval.models.baselines:OracleModel",
     "twin": "cosmos3_eval.models.do_nothing_video:TwinModel",
     "twin-lag": "cosmos3_eval.models.do_nothing_video:TwinModel",
+    # "Consistent but wrong" references of the consistency tasks: they read the true state to
+    # imagine a deliberately miscalibrated (or a successful but unacted) future.
+    "miscalibrated": "cosmos3_eval.models.consistency_baselines:MiscalibratedModel",
+    "dreamer": "cosmos3_eval.models.consistency_baselines:DreamerModel",
 }
 """The models granted privileged ground truth: registry name -> the package class they build.
 
