@@ -5,7 +5,7 @@ Deterministic on CPU (fixed seed, deterministic algorithms, fixed thread count);
 ``OUT/step_<N>.safetensors`` at several steps and ``OUT/steps.json``. Rebuild everything with::
 
     cosmos3-eval export --tasks physqa-sim-v2 -n 1500 --out exports
-    cosmos3-eval export --tasks push-block-v1 -n 150 --out exports
+    cosmos3-eval export --tasks push-block-v1 -n 500 --out exports
     cosmos3-eval export --tasks gym-reacher-v1 -n 300 --proprio-only --out exports
     python scripts/train_reference.py qa        # then push-block, reacher
 
@@ -20,6 +20,8 @@ from pathlib import Path
 from cosmos3_eval.models.reference.train import TrainConfig, damage, train
 
 TASK = {"qa": "physqa-sim-v2", "push-block": "push-block-v1", "reacher": "gym-reacher-v1"}
+SCHEDULE = {"push-block": (3000, "100,500,1000,2000,3000")}
+"""Per-family (steps, save-at) defaults; others train 1500 steps, saved at 50,150,400,800,1500."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,17 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("family", choices=sorted(TASK))
     p.add_argument("--data", default="exports", help="parent folder of the exports")
     p.add_argument("--out", default="ckpts", help="parent folder of the checkpoints")
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--save-at", default="50,150,400,800,1500", help="comma-separated steps")
+    p.add_argument("--steps", type=int, help="optimiser steps (default: 1500; push-block 3000)")
+    p.add_argument("--save-at", help="comma-separated steps (default: see SCHEDULE)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--damage", help="also write damaged.safetensors with this tensor shuffled")
     a = p.parse_args(argv)
+    steps, save_at = SCHEDULE.get(a.family, (1500, "50,150,400,800,1500"))
     cfg = TrainConfig(
         family=a.family,
         data=Path(a.data) / TASK[a.family],
         out=Path(a.out) / a.family,
-        steps=a.steps,
-        save_at=tuple(int(s) for s in a.save_at.split(",")),
+        steps=a.steps or steps,
+        save_at=tuple(int(s) for s in (a.save_at or save_at).split(",")),
         seed=a.seed,
     )
     res = train(cfg)

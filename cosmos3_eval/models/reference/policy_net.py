@@ -29,11 +29,38 @@ TASKS: dict[str, tuple[tuple[str, ...], str | None]] = {
 }
 """Env kind -> (proprio keys in input order, camera read or ``None``)."""
 SIZE = 64
+KEYPOINTS = 16
+
+
+class SpatialSoftmax(nn.Module):
+    """``(B, C, H, W)`` feature maps -> ``(B, 2C)`` expected (x, y) in [-1, 1] of each map.
+
+    Args:
+        scale: Initial inverse temperature (learnt): a peaked softmax from the start, so the
+            keypoints move with the objects instead of sitting at the centre of a flat one.
+    """
+
+    def __init__(self, scale: float = 10.0):
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(float(scale)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax over each map's pixels, then the mean pixel coordinate under it."""
+        b, c, h, w = x.shape
+        p = F.softmax(self.scale * x.flatten(2), dim=-1).view(b, c, h, w)
+        ys = torch.linspace(-1.0, 1.0, h, dtype=x.dtype)
+        xs = torch.linspace(-1.0, 1.0, w, dtype=x.dtype)
+        return torch.cat([(p.sum(2) * xs).sum(-1), (p.sum(3) * ys).sum(-1)], dim=1)
 
 
 def prep_image(images: np.ndarray) -> torch.Tensor:
-    """``(B, S, S, 3)`` uint8 -> ``(B, 3, 64, 64)`` float in [0, 1] (area-downsampled)."""
+    """``(B, S, S, 3)`` uint8 -> ``(B, 3, 64, 64)`` float in [0, 1] (area-downsampled).
+
+    Inverted (``1 - x``): the table is near white, so the background is ~0 and only the
+    objects excite the first convolution.
+    """
     t = torch.from_numpy(np.ascontiguousarray(images)).float().div(255.0).permute(0, 3, 1, 2)
+    t = 1.0 - t
     return F.interpolate(t, size=(SIZE, SIZE), mode="area")
 
 
@@ -57,14 +84,15 @@ class BCPolicy(nn.Module):
         self.register_buffer("std", torch.ones(n_in))
         feat = 0
         if self.camera is not None:
+            # Keypoints, not a flattened feature map: the expert's action hinges on where the
+            # puck and goal are to ~1 cm, which a spatial softmax (expected x, y of each of
+            # KEYPOINTS feature maps) reads off directly; flatten + linear barely learnt it.
             self.cnn = nn.Sequential(
-                nn.Conv2d(3, 16, 5, stride=2, padding=2), nn.ReLU(),
-                nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-                nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
-                nn.Conv2d(32, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
-                nn.Linear(16 * 4 * 4, width), nn.ReLU(),
+                nn.Conv2d(3, 32, 5, stride=2, padding=2), nn.ReLU(),
+                nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
+                nn.Conv2d(32, KEYPOINTS, 1), SpatialSoftmax(),
             )  # fmt: skip
-            feat = width
+            feat = 2 * KEYPOINTS
         self.head = nn.Sequential(
             nn.Linear(n_in + feat, width), nn.ReLU(),
             nn.Linear(width, width), nn.ReLU(),
