@@ -67,7 +67,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, executor):
 
     rerun = subprocess.run([*cmd, "--out", str(killed)], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"({48 - n_before} new" in rerun.stdout or n_before == 48
+    assert "resumed" in rerun.stderr  # it continued the killed run, not a fresh one
 
     assert _records(killed) == _records(clean)
     assert _metrics(killed) == _metrics(clean)
