@@ -171,7 +171,7 @@ def _print_table(rows: list[dict[str, Any]], opts: GateOptions) -> None:
     table = []
     for r in rows:
         verdict = r["verdict"]
-        if r["underpowered"]:
+        if r["underpowered"] and verdict != "REGRESSION":  # a drop seen needs no more power
             verdict += f" (n≥{r['n_needed']})" if r["n_needed"] else " (n≥∞)"
         lo, hi = r["ci95"]
         table.append([
