@@ -181,7 +181,7 @@ def _q_moved(rng: np.random.Generator) -> Question:
     return Question("moved", text, choices, ans, None, scene)
 
 
-def _q_direction(
+def q_direction(
     rng: np.random.Generator, target: int | None = None, sphere: str | None = None
 ) -> Question:
     """Direction question; target and colour are drawn unless given (as generator 2 does).
@@ -233,7 +233,7 @@ def _q_direction(
     return Question("direction", text, choices, perm.index(truth), None, scene)
 
 
-def _q_topple(rng: np.random.Generator, want: bool | None = None) -> Question:
+def q_topple(rng: np.random.Generator, want: bool | None = None) -> Question:
     """The outcome is drawn unless ``want`` fixes it (generator 2)."""
     k = int(rng.integers(2, 4))
     colours = pick_colours(rng, k)
@@ -278,7 +278,7 @@ def _q_topple(rng: np.random.Generator, want: bool | None = None) -> Question:
     return Question("topple", "Will this stack of blocks topple over?", choices, ans, None, scene)
 
 
-def _q_collide(
+def q_collide(
     rng: np.random.Generator, want: bool | None = None, colours: tuple[str, str] | None = None
 ) -> Question:
     """The outcome and the colours are drawn unless given (generator 2)."""
@@ -319,9 +319,9 @@ GENERATORS: dict[str, Callable[[np.random.Generator], Question]] = {
     "closer": _q_closer,
     "size": _q_size,
     "moved": _q_moved,
-    "direction": _q_direction,
-    "topple": _q_topple,
-    "collide": _q_collide,
+    "direction": q_direction,
+    "topple": q_topple,
+    "collide": q_collide,
 }
 
 

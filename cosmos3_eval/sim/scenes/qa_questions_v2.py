@@ -36,7 +36,7 @@ from cosmos3_eval.sim.scenes.qa_layout import (
     yaw_quat,
 )
 from cosmos3_eval.sim.scenes.qa_physics import simulate, static_poses
-from cosmos3_eval.sim.scenes.qa_questions import _q_collide, _q_direction, _q_topple
+from cosmos3_eval.sim.scenes.qa_questions import q_collide, q_direction, q_topple
 from cosmos3_eval.sim.scenes.qa_spec import (
     COLOURS,
     DIRECTIONS,
@@ -359,19 +359,19 @@ def _s_moved(rng: np.random.Generator, frame: Frame) -> Question:
 def _s_direction(rng: np.random.Generator, frame: Frame) -> Question:
     assert frame.choices is not None and frame.answer_index is not None
     target = DIRECTIONS.index(frame.choices[frame.answer_index])
-    return frame.question(_q_direction(rng, target, frame.named[0][0]).scene)
+    return frame.question(q_direction(rng, target, frame.named[0][0]).scene)
 
 
 def _s_topple(rng: np.random.Generator, frame: Frame) -> Question:
     assert frame.choices is not None and frame.answer_index is not None
-    return frame.question(_q_topple(rng, frame.choices[frame.answer_index] == "yes").scene)
+    return frame.question(q_topple(rng, frame.choices[frame.answer_index] == "yes").scene)
 
 
 def _s_collide(rng: np.random.Generator, frame: Frame) -> Question:
     assert frame.choices is not None and frame.answer_index is not None
     want = frame.choices[frame.answer_index] == "yes"
     colours = (frame.named[0][0], frame.named[1][0])
-    return frame.question(_q_collide(rng, want, colours).scene)
+    return frame.question(q_collide(rng, want, colours).scene)
 
 
 _TYPES: dict[
