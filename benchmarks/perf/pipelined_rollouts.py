@@ -34,10 +34,10 @@ class FixedLatency(ZeroModel):
 
     reads_images = True
 
-    def __init__(self, latency_s: float, concurrent: bool):
+    def __init__(self, latency_s: float, concurrent: int):
         super().__init__(1)
         self.latency_s = latency_s
-        self.max_concurrent_calls = 2 if concurrent else 1
+        self.max_concurrent_calls = max(1, concurrent)
         self.lock = threading.Lock()
         self.inflight = 0
         self.busy = 0.0
@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--latencies", default="5,20,50,100", help="ms per act batch")
     ap.add_argument("--tasks", default="push-block,lift")
     ap.add_argument("--concurrent", action="store_true", help="let the groups' calls overlap")
+    ap.add_argument("--groups", type=int, default=2, help="pipelined groups of env workers")
     args = ap.parse_args()
     w = args.workers
     benches = {
@@ -95,7 +96,9 @@ def main() -> None:
         ),
     }
     best, equal = 0.0, (9.0, 0.0)  # (|lockstep model share - 1/2|, pipelined busy)
-    print(f"workers={w}, 2 groups, model calls {'concurrent' if args.concurrent else 'serial'}")
+    g = args.groups
+    conc = g if args.concurrent else 1  # a server that overlaps calls takes one per group
+    print(f"workers={w}, {g} groups, model calls {'concurrent' if args.concurrent else 'serial'}")
     print(
         "| task | ms/batch | lockstep steps/s | pipelined (on) steps/s | speed-up "
         "| auto steps/s | auto speed-up | busy lock | busy on |"
@@ -106,9 +109,9 @@ def main() -> None:
         try:
             measure(bench, w, w, 0.0, 1, False)  # start and warm the workers
             for ms in (float(x) for x in args.latencies.split(",")):
-                lock, busy_l = measure(bench, w, episodes, ms / 1e3, 1, args.concurrent)
-                pipe, busy_p = measure(bench, w, episodes, ms / 1e3, 2, args.concurrent)
-                auto, _ = measure(bench, w, episodes, ms / 1e3, 2, args.concurrent, True)
+                lock, busy_l = measure(bench, w, episodes, ms / 1e3, 1, conc)
+                pipe, busy_p = measure(bench, w, episodes, ms / 1e3, g, conc)
+                auto, _ = measure(bench, w, episodes, ms / 1e3, g, conc, True)
                 best = max(best, pipe / lock)
                 if abs(busy_l - 0.5) < equal[0]:
                     equal = (abs(busy_l - 0.5), busy_p)
