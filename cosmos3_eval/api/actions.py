@@ -18,6 +18,7 @@ Converters are explicit functions, never applied implicitly:
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import numpy as np
 
@@ -62,19 +63,8 @@ COSMOS_10D = ActionSpec(
 )
 """Cosmos-style 10-D single-arm pose delta: translation (m), 6-D rotation, gripper in [0, 1]."""
 
-LIBERO_OSC_7D = ActionSpec(
-    kind="libero_osc_pose_delta",
-    dim=7,
-    names=("dx", "dy", "dz", "ax", "ay", "az", "gripper"),
-    units=("0.05 m", "0.05 m", "0.05 m", "0.5 rad", "0.5 rad", "0.5 rad", "1"),
-    low=-1.0,
-    high=1.0,
-    gripper="-1 open, +1 close",
-    rotation="axis_angle",
-    control_hz=20.0,
-    chunk_size=1,
-    image_orientation="rot180",
-)
+# LIBERO drives the same OSC_POSE controller (robosuite 1.4); only its camera frames differ.
+LIBERO_OSC_7D = replace(ROBOSUITE_OSC_7D, kind="libero_osc_pose_delta", image_orientation="rot180")
 """LIBERO (robosuite 1.4 OSC_POSE, world-frame deltas); camera frames come rotated by 180 deg."""
 
 CONVENTIONS: dict[str, ActionSpec] = {

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from cosmos3_eval.api.benchmark import Benchmark, StaticBenchmark, sample_id
 from cosmos3_eval.api.model import capabilities, close_model
+from cosmos3_eval.api.records import TIMING_FIELDS
 from cosmos3_eval.api.registry import MODELS
 from cosmos3_eval.engine.cache import CachedModel
 from cosmos3_eval.engine.executors import Job, make_executor
@@ -309,7 +310,7 @@ def _mark(run: RunDir, status: str, reason: str) -> None:
             pass
 
 
-_COST_FIELDS = ("latency_s", "call_s", "sim_s", "model_calls")
+_COST_FIELDS = (*TIMING_FIELDS, "model_calls")
 
 
 def _stopping_rule(bench: Benchmark, options: RunOptions, run: RunDir, n: int) -> Any:
