@@ -106,10 +106,10 @@ class RolloutContext:
         episode_timeout_s: Wall-clock limit per episode; a hung worker is killed.
         seal: A sealed run's secret: the model then receives keyed episode ids and seeds
             (:func:`cosmos3_eval.api.seal.seal_request`); ``None`` in an open run.
-        pipeline_groups: Split the workers into this many groups that step while the model
+        pipeline_groups: Up to this many groups of ``workers`` envs, stepping while the model
             serves another group (1 = lockstep; see :mod:`cosmos3_eval.engine.pipeline`).
-        pipeline_adaptive: Start in lockstep and pipeline only once the measured simulation
-            time per round exceeds 1.5x the model time (``--pipeline auto``).
+        pipeline_adaptive: Start in lockstep and pipeline only once the measured rounds
+            predict a gain (``--pipeline auto``; ``engine.pipeline.PipelineProbe``).
     """
 
     workers: int = 1

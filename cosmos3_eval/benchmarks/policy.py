@@ -166,17 +166,18 @@ class PolicyBenchmark(ClosedLoopBenchmark):
         )
 
     def env_pool(self, n_workers: int) -> WorkerPool:
-        """``n_workers`` env processes of this task, kept warm across rollouts until :meth:`close`.
+        """At least ``n_workers`` env processes of this task, kept warm until :meth:`close`.
 
-        Executors run one rollout per shard, so restarting simulators each time would dominate.
+        Executors run one rollout per shard, so restarting simulators each time would dominate;
+        a pool the pipelined scheduler grew stays grown (the rollout uses what it needs).
         """
         pool = getattr(self, "_pool", None)
-        if pool is not None and len(pool) == n_workers:
-            return pool
-        if pool is not None:
-            pool.close()
-        self._pool: WorkerPool | None = WorkerPool(self.env_spec(), n_workers)
-        return self._pool
+        if pool is None:
+            self._pool: WorkerPool | None = WorkerPool(self.env_spec(), n_workers)
+            return self._pool
+        pool.grow(n_workers)
+        pool.wait_ready()
+        return pool
 
     def video_fps(self) -> float:
         return self.config.video_fps

@@ -160,7 +160,7 @@ def closed_loop_records(
         privileged=bool(model.info.privileged),
         episode_timeout_s=options.episode_timeout_s,
         seal=options.seal,
-        pipeline_groups=pipeline_groups(options.pipeline, options.workers),
+        pipeline_groups=pipeline_groups(options.pipeline),
         pipeline_adaptive=options.pipeline == "auto",
     )
     for rec in rollout(bench, model, specs, ctx):

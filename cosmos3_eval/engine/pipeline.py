@@ -1,15 +1,21 @@
-"""Pipelined rollouts: env groups step while the model serves another group.
+"""Pipelined rollouts: one group of envs steps while the model serves another.
 
 In lockstep every env in flight waits for one batched ``act``; then every env steps while the
-model sits idle, so a decision round costs model time + simulation time. Here the workers are
-split into ``groups`` (worker ``i`` in group ``i % groups``): as soon as every live env of a
-group has its observation, the group's ``act`` call is queued; while the model computes it, the
-other groups keep stepping. A round then costs about the larger of the two, not their sum.
+model sits idle, so a decision round costs model time + simulation time. Pipelining
+double-buffers, as Sample Factory's sampler does (Petrenko et al., 2020): there are ``groups``
+groups of envs, each as large as the lockstep batch (``--workers`` processes per group). As soon
+as every live env of a group has its observation, the group's ``act`` call is queued; while the
+model computes it, the other groups step. A round then costs about the larger of the two, not
+their sum, and every call still carries a full batch.
 
-Which group a worker belongs to never changes what an episode sees: an episode's outcome
-depends only on its seed (the env is reset from it; each request carries ``seed`` and
-``step``), so for a model that is deterministic per request the records equal lockstep's,
-timing aside.
+Why whole groups and not halves: a model with a fixed cost per batch (a GPU behind a server)
+served two half batches costs twice the model time per round, so splitting the same envs can
+never beat lockstep where model time ~ simulation time (at best 1.5x where simulation is twice
+the model time). The idle processes of a waiting group cost memory, not CPU.
+
+Which group an episode runs in never changes what it sees: its outcome depends only on its seed
+(the env is reset from it; each request carries ``seed`` and ``step``), so for a model that is
+deterministic per request the records equal lockstep's, timing aside.
 
 Model calls are serialised by default (one ``act`` in flight): a model is not assumed to be
 thread-safe. A model that is (e.g. a client of a server that batches concurrent requests) may
@@ -28,31 +34,32 @@ from typing import Any
 
 PIPELINE_MODES = ("auto", "on", "off")
 _PROBE_ROUNDS = 4  # lockstep rounds measured by ``auto`` before it may switch (after the first)
+MIN_GAIN = 1.3
+"""``auto`` pipelines when the predicted speed-up (sim + model) / max(sim, model) reaches this
+(1.3: below it the measured gain is within the noise and the overhead of a shared machine)."""
 
 
-def pipeline_groups(mode: str, workers: int) -> int:
-    """How many groups ``--pipeline MODE`` gives for ``workers`` env workers.
+def pipeline_groups(mode: str) -> int:
+    """How many env groups ``--pipeline MODE`` runs (each of ``--workers`` processes).
 
-    ``auto`` and ``on`` both pipeline two groups once there are two workers (a single worker has
-    nothing to overlap with); ``off`` is lockstep.
+    ``auto`` and ``on`` both allow two groups; ``off`` is lockstep.
 
     Raises:
         ValueError: Unknown mode.
     """
     if mode not in PIPELINE_MODES:
         raise ValueError(f"--pipeline must be one of {', '.join(PIPELINE_MODES)}, not {mode!r}")
-    return 2 if mode != "off" and workers >= 2 else 1
+    return 1 if mode == "off" else 2
 
 
 class PipelineProbe:
     """Decides when the lockstep loop hands over to :func:`run_pipelined`.
 
     Non-adaptive (``--pipeline on``): at once. Adaptive (``auto``): after a few lockstep rounds,
-    once their simulation time exceeds 1.5x their model time. With serialised calls of a fixed cost
-    per batch, two groups make twice the calls: a round then costs about
-    ``max(2 * model, model + sim / 2, sim)`` against lockstep's ``model + sim``, a gain only
-    when the simulation is the larger part (measured: 0.6x for a 20 ms model on 4 push-block
-    workers, 1.2x at 5 ms).
+    if the model mostly waits (the driver's CPU time during ``act`` is under half its wall time:
+    a remote or GPU model, not one computing on the cores the envs need) and double-buffering is
+    predicted to gain :data:`MIN_GAIN`: a round costs ``max(model, sim)`` instead of
+    ``model + sim``.
 
     Args:
         adaptive: Measure first (``auto``) instead of pipelining at once (``on``).
@@ -63,26 +70,40 @@ class PipelineProbe:
         self.rounds = 0
         self.sim_s = 0.0
         self.model_s = 0.0
+        self.model_cpu_s = 0.0
 
-    def add(self, sim_s: float, model_s: float) -> None:
-        """Record one lockstep round: seconds waiting for the envs, then for the model."""
+    def add(self, sim_s: float, model_s: float, model_cpu_s: float = 0.0) -> None:
+        """Record one lockstep round: seconds waiting for the envs, then for the model.
+
+        Args:
+            sim_s: Wall time waiting for the envs' replies.
+            model_s: Wall time of the ``act`` calls.
+            model_cpu_s: CPU time this process spent during them (all threads).
+        """
         self.rounds += 1
         if self.rounds > 1:  # the first round waits for resets, not steps
             self.sim_s += sim_s
             self.model_s += model_s
+            self.model_cpu_s += model_cpu_s
+
+    def predicted_gain(self) -> float:
+        """``(sim + model) / max(sim, model)`` over the measured rounds (1.0 before any)."""
+        top = max(self.sim_s, self.model_s)
+        return (self.sim_s + self.model_s) / top if top > 0 else 1.0
 
     def pipeline_now(self) -> bool:
         """Whether to switch to the pipelined scheduler now."""
         if not self.adaptive:
             return True
-        # 1.5x: at parity the two schedules tie and the noise of a shared machine decides.
-        return self.rounds > _PROBE_ROUNDS and self.sim_s > 1.5 * self.model_s
+        if self.rounds <= _PROBE_ROUNDS or self.model_cpu_s > 0.5 * self.model_s:
+            return False
+        return self.predicted_gain() >= MIN_GAIN
 
 
 def run_pipelined(
-    engine: Any, pool: Any, slots: list[Any], pending: deque, n_groups: int
+    engine: Any, pool: Any, slots: list[Any], pending: deque, members: list[list[int]]
 ) -> Iterator[dict[str, Any]]:
-    """Run every episode to its end with ``n_groups`` pipelined groups; yield finished records.
+    """Run every episode to its end with pipelined groups; yield finished records.
 
     Args:
         engine: The rollout (:class:`cosmos3_eval.engine.rollout._Rollout`): its ``_collect``,
@@ -90,9 +111,8 @@ def run_pipelined(
         pool: The env workers.
         slots: Episode in flight per worker (``None`` = idle); the first commands are sent.
         pending: Episodes not started yet.
-        n_groups: Number of groups.
+        members: Slot indices of each group.
     """
-    members = [[i for i in range(len(slots)) if i % n_groups == g] for g in range(n_groups)]
     limit = max(1, int(getattr(engine.model, "max_concurrent_calls", 1) or 1))
     acting: dict[int, tuple[list[int], Future]] = {}
     queued: deque[int] = deque()  # groups ready for the model, served first come first served

@@ -5,7 +5,8 @@
 2. ``ctx.workers`` env processes (the benchmark's :meth:`env_pool`, see
    :mod:`cosmos3_eval.sim.vector`) are stepped in lockstep; each decision round makes one
    batched ``model.act`` call for every env that needs an action (split by ``ctx.batch_size``
-   if set);
+   if set). With ``ctx.pipeline_groups > 1`` more groups of as many envs join and the groups
+   step while the model serves another (:mod:`cosmos3_eval.engine.pipeline`);
 3. each chunk runs open-loop for ``ctx.replan_every`` steps (default: the whole chunk) inside
    the worker; cameras are rendered only for the observation of the next decision, video frames
    only for episodes with ``index < ctx.video``;
@@ -106,16 +107,28 @@ class _Rollout:
         n_workers = min(max(1, ctx.workers), len(pending))
         pool = self.bench.env_pool(n_workers)
         slots: list[_Slot | None] = [None] * n_workers
+        probe = PipelineProbe(ctx.pipeline_adaptive)
+        groups, grown = max(1, ctx.pipeline_groups), 0
         finished = False
         try:
             for i in range(n_workers):
                 self._start(pool[i], i, slots, pending)
-            groups = min(ctx.pipeline_groups, n_workers)
-            probe = PipelineProbe(ctx.pipeline_adaptive)
             while any(s is not None for s in slots):
                 if groups > 1 and probe.pipeline_now():
-                    yield from run_pipelined(self, pool, slots, pending, groups)
-                    break
+                    # Double-buffer: up to groups - 1 more groups of n_workers envs, started
+                    # without waiting (lockstep goes on while they build their envs).
+                    if not grown:
+                        grown = min((groups - 1) * n_workers, len(pending))
+                        pool.grow(n_workers + grown)
+                    if not grown:
+                        groups = 1  # nothing left to overlap with
+                        continue
+                    if not ctx.pipeline_adaptive:
+                        pool.wait_ready()  # ``on``: pipelined from the first round
+                    if pool.ready():
+                        members = self._add_slots(pool, slots, pending, n_workers + grown)
+                        yield from run_pipelined(self, pool, slots, pending, members)
+                        break
                 t0 = time.monotonic()
                 # 1. collect every outstanding reply (resets and chunks), lockstep.
                 for i, slot in enumerate(slots):
@@ -130,9 +143,9 @@ class _Rollout:
                     continue
                 # 2. one batched act call for every env that needs an action.
                 ready = [i for i, s in enumerate(slots) if s is not None and not s.awaiting]
-                t1 = time.monotonic()
+                t1, c1 = time.monotonic(), time.process_time()
                 chunks = self._act([slots[i] for i in ready])
-                probe.add(sim_s=t1 - t0, model_s=time.monotonic() - t1)
+                probe.add(t1 - t0, time.monotonic() - t1, time.process_time() - c1)
                 # 3. send chunks (or end the episode on a model fault).
                 for i, chunk in zip(ready, chunks):
                     record = self._dispatch(pool, i, slots, pending, chunk)
@@ -143,6 +156,14 @@ class _Rollout:
             if not finished:
                 # Interrupted mid-episode: replies may still be in flight, so never reuse.
                 self.bench.close()
+
+    def _add_slots(self, pool: Any, slots: list, pending: deque, total: int) -> list[list[int]]:
+        """Start episodes on the grown pool's new workers; return the groups' slot indices."""
+        size = len(slots)
+        for i in range(size, total):
+            slots.append(None)
+            self._start(pool[i], i, slots, pending)
+        return [list(range(lo, min(lo + size, total))) for lo in range(0, total, size)]
 
     def _dispatch(
         self, pool: Any, i: int, slots: list, pending: deque, chunk: np.ndarray | str

@@ -86,17 +86,34 @@ class EnvWorker:
         Raises:
             WorkerTimeout: The worker did not come up within ``startup_timeout_s``.
         """
-        self.send({"op": "ping"})
         deadline = time.monotonic() + self.startup_timeout_s
-        while not self.conn.poll(0.2):
+        while not self.is_ready(0.2):
             if not self.proc.is_alive() or time.monotonic() > deadline:
                 raise WorkerTimeout(f"env worker did not start within {self.startup_timeout_s} s")
-        recv_msg(self.conn)
+
+    def is_ready(self, timeout: float = 0.0) -> bool:
+        """Whether the env is built, waiting at most ``timeout`` s for the start-up reply."""
+        if self._ready:
+            return True
+        try:
+            if not self.conn.poll(timeout):
+                return False
+            recv_msg(self.conn)
+        except (EOFError, OSError):  # died while starting: wait_ready reports it
+            return False
+        self._ready = True
+        return True
 
     def _start(self) -> None:
+        """Start the process and queue a ``ping``: its reply says the env is built."""
+        self._ready = False
         if self.spec.python:
             self.proc, self.conn = start_foreign_worker(self.spec)
-            return
+        else:
+            self._spawn()
+        self.send({"op": "ping"})
+
+    def _spawn(self) -> None:
         parent, child = _CTX.Pipe()
         self.proc = _CTX.Process(
             target=_worker_main,
@@ -130,7 +147,11 @@ class EnvWorker:
                 ready = True
             if ready:
                 try:
-                    return recv_msg(self.conn)
+                    msg = recv_msg(self.conn)
+                    if self._ready:
+                        return msg
+                    self._ready = True  # the start-up ping's reply: the answer comes next
+                    continue
                 except (EOFError, OSError) as exc:
                     code = self.proc.exitcode
                     self.restart()
@@ -180,8 +201,27 @@ class WorkerPool:
     """
 
     def __init__(self, spec: EnvSpec, num_workers: int):
-        self.workers = [EnvWorker(spec) for _ in range(max(1, int(num_workers)))]
-        for w in self.workers:  # started in parallel above, awaited here
+        self.spec = spec
+        self.workers: list[EnvWorker] = []
+        self.grow(num_workers)
+        self.wait_ready()
+
+    def grow(self, num_workers: int) -> None:
+        """Start processes until there are ``num_workers`` (without waiting for them).
+
+        The pipelined scheduler grows the pool mid-run: the new envs build while the old ones
+        keep stepping, and join once :meth:`ready` says so.
+        """
+        while len(self.workers) < max(1, int(num_workers)):
+            self.workers.append(EnvWorker(self.spec))
+
+    def ready(self) -> bool:
+        """Whether every worker has built its env (non-blocking)."""
+        return all(w.is_ready() for w in self.workers)
+
+    def wait_ready(self) -> None:
+        """Block until every worker has built its env (they start in parallel)."""
+        for w in self.workers:
             w.wait_ready()
 
     def __len__(self) -> int:
