@@ -19,6 +19,9 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--out", default="exports", help="parent folder (one sub-folder per task)")
     e.add_argument("--seed", type=int, default=0, help="base seed of the train split")
     e.add_argument("--proprio-only", action="store_true", help="policy demos without images")
+    e.add_argument("--noise", type=float, default=0.0,
+                   help="policy demos: DART noise std added to the executed oracle action "
+                        "(labels stay the clean oracle action); default 0")  # fmt: skip
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -26,7 +29,8 @@ def command(args: argparse.Namespace) -> int:
     """Export each task (resumable: a rerun writes only what is missing)."""
     for task in [t.strip() for t in args.tasks.split(",") if t.strip()]:
         r = export_task(task, Path(args.out), args.num, base_seed=args.seed,
-                        progress=not args.no_progress, images=not args.proprio_only)  # fmt: skip
+                        progress=not args.no_progress, images=not args.proprio_only,
+                        noise=args.noise)  # fmt: skip
         print(f"{r.task}: {r.total} in {r.folder} ({r.written} new, {r.seconds:.1f} s, "
               f"{r.per_second:.2f} samples/s)")  # fmt: skip
     return EXIT_OK

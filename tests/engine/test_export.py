@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 
 from cosmos3_eval.api.benchmark import derive_seed
@@ -125,3 +126,48 @@ def test_no_exported_sample_equals_an_eval_sample_of_any_version(tmp_path: Path,
         bench.close()
     assert len(evaluated) == n * len(family)
     assert not set().union(*exported.values()) & evaluated
+
+
+def test_dart_noise_perturbs_executed_actions_but_labels_are_the_oracles(tmp_path: Path):
+    clean = export_task("push-block-v1", tmp_path / "clean", 2, progress=False, images=False)
+    noisy = export_task("push-block-v1", tmp_path / "noisy", 2, progress=False, images=False,
+                        noise=0.3)  # fmt: skip
+    assert (clean.written, noisy.written) == (2, 2)
+    bench = load_benchmark("push-block-v1")
+    env = make_env(bench.env_kind, bench.env_kwargs())
+    with h5py.File(clean.folder / "demos.hdf5") as fc, h5py.File(noisy.folder / "demos.hdf5") as fn:
+        assert json.loads(fn["data"].attrs["env_args"])["noise"] == 0.3
+        for name in ("demo_0", "demo_1"):
+            c, g = fc["data"][name], fn["data"][name]
+            assert "actions_executed" not in c
+            label, executed = g["actions"][()], g["actions_executed"][()]
+            pos = g["obs/pusher_pos"][()]
+            # Same episode (seed, initial state), different states visited.
+            assert g.attrs["seed"] == c.attrs["seed"]
+            np.testing.assert_array_equal(pos[0], c["obs/pusher_pos"][0])
+            n = min(len(pos), len(c["obs/pusher_pos"]))
+            assert not np.allclose(pos[:n], c["obs/pusher_pos"][:n])
+            assert np.abs(executed - label).max() > 0.1 and (np.abs(executed) <= 1).all()
+            # Replaying the executed actions revisits the recorded states, and on each of them
+            # the label is exactly the oracle's (clipped) action there.
+            env.reset(seed=int(g.attrs["seed"]))
+            for t in range(len(label)):
+                np.testing.assert_allclose(env.proprio()["pusher_pos"], pos[t], atol=1e-6)
+                oracle = np.clip(env.expert_action(), -1, 1).astype(np.float32)
+                np.testing.assert_array_equal(label[t], oracle)
+                env.sim_step(executed[t])
+    env.close()
+    bench.close()
+    # Resuming with a different noise would mix two datasets: refused.
+    with pytest.raises(ValueError, match="noise"):
+        export_task("push-block-v1", tmp_path / "noisy", 3, progress=False, images=False)
+    with pytest.raises(ValueError, match="policy tasks"):
+        export_task("physqa-sim-v2", tmp_path, 1, progress=False, noise=0.1)
+
+
+def test_export_cli_noise_option(tmp_path: Path):
+    assert main(["export", "--tasks", "gym-reacher-v1", "-n", "1", "--out", str(tmp_path),
+                 "--proprio-only", "--noise", "0.2", "--no-progress"]) == 0  # fmt: skip
+    with h5py.File(tmp_path / "gym-reacher-v1/demos.hdf5") as f:
+        g = f["data/demo_0"]
+        assert g["actions_executed"].shape == g["actions"].shape

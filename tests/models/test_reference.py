@@ -37,6 +37,20 @@ def test_training_is_deterministic_and_writes_a_sweep(tmp_path: Path):
     assert not torch.equal(first["head.0.weight"], a["head.0.weight"])  # it did train
 
 
+def test_cosine_schedule_is_deterministic_and_differs_from_constant(tmp_path: Path):
+    export_task("gym-reacher-v1", tmp_path / "data", 2, progress=False, images=False)
+    w = {}
+    for name, schedule in (("c1", "cosine"), ("c2", "cosine"), ("k", "constant")):
+        cfg = TrainConfig("reacher", tmp_path / "data/gym-reacher-v1", tmp_path / name,
+                          steps=6, save_at=(), batch=8, schedule=schedule)  # fmt: skip
+        w[name] = load_file(str(train(cfg, log=lambda _: None).checkpoints[6]))
+    assert all(torch.equal(w["c1"][k], w["c2"][k]) for k in w["c1"])
+    assert not torch.equal(w["c1"]["head.0.weight"], w["k"]["head.0.weight"])
+    with pytest.raises(ValueError, match="schedule"):
+        train(TrainConfig("reacher", tmp_path / "data/gym-reacher-v1", tmp_path / "x",
+                          steps=1, schedule="linear"), log=lambda _: None)  # fmt: skip
+
+
 def test_damage_shuffles_exactly_one_tensor(tmp_path: Path):
     torch.manual_seed(0)
     save_file(BCPolicy("gym-reacher").state_dict(), str(tmp_path / "good.safetensors"))

@@ -52,6 +52,7 @@ def export_task(
     split: str = "train",
     progress: bool = True,
     images: bool = True,
+    noise: float = 0.0,
 ) -> ExportResult:
     """Export ``n`` samples (or oracle demos) of ``task`` into ``out/<task>``; resumable.
 
@@ -63,15 +64,22 @@ def export_task(
         split: ``"train"`` (default; disjoint from evaluation) or ``"eval"``.
         progress: Show a progress bar on stderr.
         images: Policy tasks only: record camera images (else proprio only).
+        noise: Policy tasks only: DART noise std on the executed oracle action (labels stay
+            the clean oracle action; see :mod:`.policy`). 0 = clean demos.
     """
     bench = load_benchmark(task)
+    if noise and not isinstance(bench, ClosedLoopBenchmark):
+        bench.close()
+        raise ValueError(f"--noise applies to policy tasks only, not {task}")
     folder = out / task
     start = time.perf_counter()
     bar = tqdm(total=n, desc=f"export {task}", unit="sample", file=sys.stderr,
                disable=not progress, dynamic_ncols=True, mininterval=0.5)  # fmt: skip
     try:
         if isinstance(bench, ClosedLoopBenchmark):
-            written = export_policy(bench, folder, n, base_seed, split, bar, images=images)
+            written = export_policy(
+                bench, folder, n, base_seed, split, bar, images=images, noise=noise
+            )
         else:
             written = export_static(bench, folder, n, base_seed, split, bar)
     finally:

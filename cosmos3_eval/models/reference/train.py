@@ -10,6 +10,7 @@ layout ``run --model-args checkpoint=DIR/step_*.safetensors`` sweeps.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,10 @@ class TrainConfig:
         steps: Optimiser steps.
         save_at: Steps after which a checkpoint is written (the last step always is).
         batch: Minibatch size.
-        lr: Adam learning rate.
+        lr: Adam learning rate (the peak one under ``schedule="cosine"``).
+        schedule: ``constant`` (default) or ``cosine`` (``lr`` decayed to 0 over ``steps`` by a
+            half cosine: the small late steps settle a regressor whose expert labels jump at
+            mode switches, which a constant rate keeps bouncing around).
         seed: Seed of the weights and of the minibatch order.
         threads: ``torch.set_num_threads`` (fixed: a different count may reorder reductions).
         limit: Use only the first ``limit`` samples / demos (``None`` = all).
@@ -51,6 +55,7 @@ class TrainConfig:
     save_at: tuple[int, ...] = (50, 150, 400, 800, 1500)
     batch: int = 64
     lr: float = 1e-3
+    schedule: str = "constant"
     seed: int = 0
     threads: int = 1
     limit: int | None = None
@@ -92,7 +97,12 @@ def load_qa(folder: Path, limit: int | None = None) -> dict[str, Any]:
 
 
 def load_demos(path: Path, net: BCPolicy, limit: int | None = None) -> dict[str, Any]:
-    """Per-step tensors of an exported HDF5 (successful demos only: BC copies the expert)."""
+    """Per-step tensors of an exported HDF5 (successful demos only: BC copies the expert).
+
+    The targets are ``actions``: the oracle's action on each recorded state, also in a
+    DART-noised export (``export --noise``), whose executed actions (``actions_executed``)
+    are not used.
+    """
     import h5py
 
     proprio, images, actions = [], [], []
@@ -153,6 +163,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
     net, data, loss_fn = build(cfg)
     n = len(next(iter(data.values())))
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    if cfg.schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be constant or cosine, got {cfg.schedule!r}")
     gen = torch.Generator().manual_seed(cfg.seed)
     cfg.out.mkdir(parents=True, exist_ok=True)
     saved: dict[int, Path] = {}
@@ -166,6 +178,9 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
         loss = loss_fn(net, data, idx)
         opt.zero_grad()
         loss.backward()
+        if cfg.schedule == "cosine":
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / cfg.steps))
         opt.step()
         if step in cfg.save_at or step == cfg.steps:
             path = cfg.out / f"step_{step}.safetensors"
