@@ -4,7 +4,7 @@ FAMILY: ``qa`` (physqa-sim-v2), ``push-block`` (push-block-v1) or ``reacher`` (g
 Deterministic on CPU (fixed seed, deterministic algorithms, fixed thread count); writes
 ``OUT/step_<N>.safetensors`` at several steps and ``OUT/steps.json``. Rebuild everything with::
 
-    cosmos3-eval export --tasks physqa-sim-v2 -n 1500 --out exports
+    cosmos3-eval export --tasks physqa-sim-v2 -n 8000 --out exports
     cosmos3-eval export --tasks push-block-v1 -n 500 --out exports
     cosmos3-eval export --tasks gym-reacher-v1 -n 300 --proprio-only --out exports
     python scripts/train_reference.py qa        # then push-block, reacher
@@ -20,8 +20,13 @@ from pathlib import Path
 from cosmos3_eval.models.reference.train import TrainConfig, damage, train
 
 TASK = {"qa": "physqa-sim-v2", "push-block": "push-block-v1", "reacher": "gym-reacher-v1"}
-SCHEDULE = {"push-block": (3000, "100,500,1000,2000,3000")}
+SCHEDULE = {
+    "push-block": (3000, "100,500,1000,2000,3000"),
+    "qa": (2800, "200,700,1400,2100,2800"),
+}
 """Per-family (steps, save-at) defaults; others train 1500 steps, saved at 50,150,400,800,1500."""
+OPTIM = {"qa": {"batch": 32, "lr": 1e-3, "final_lr": 5e-5}}
+"""Per-family optimiser settings (others: ``TrainConfig``'s defaults, constant learning rate)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("family", choices=sorted(TASK))
     p.add_argument("--data", default="exports", help="parent folder of the exports")
     p.add_argument("--out", default="ckpts", help="parent folder of the checkpoints")
-    p.add_argument("--steps", type=int, help="optimiser steps (default: 1500; push-block 3000)")
+    p.add_argument(
+        "--steps", type=int, help="optimiser steps (default: 1500; push-block 3000, qa 2800)"
+    )
     p.add_argument("--save-at", help="comma-separated steps (default: see SCHEDULE)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--damage", help="also write damaged.safetensors with this tensor shuffled")
@@ -43,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         steps=a.steps or steps,
         save_at=tuple(int(s) for s in (a.save_at or save_at).split(",")),
         seed=a.seed,
+        **OPTIM.get(a.family, {}),
     )
     res = train(cfg)
     print(f"{a.family}: {res.n_train} training examples, {res.seconds:.1f} s")

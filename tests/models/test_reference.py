@@ -37,6 +37,21 @@ def test_training_is_deterministic_and_writes_a_sweep(tmp_path: Path):
     assert not torch.equal(first["head.0.weight"], a["head.0.weight"])  # it did train
 
 
+def test_qa_training_is_deterministic_and_small(tmp_path: Path):
+    export_task("physqa-sim-v2", tmp_path / "data", 8, progress=False)
+    weights = []
+    for name in ("a", "b"):
+        cfg = TrainConfig("qa", tmp_path / "data/physqa-sim-v2", tmp_path / name, steps=4,
+                          save_at=(2,), batch=4, lr=1e-3, final_lr=1e-4)  # fmt: skip
+        res = train(cfg, log=lambda _: None)
+        assert sorted(res.checkpoints) == [2, 4] and res.n_train == 8
+        weights.append(load_file(str(res.checkpoints[4])))
+    a, b = weights
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(load_file(str(tmp_path / "a/step_2.safetensors"))["pos"], a["pos"])
+    assert (tmp_path / "a/step_4.safetensors").stat().st_size < 2_000_000
+
+
 def test_damage_shuffles_exactly_one_tensor(tmp_path: Path):
     torch.manual_seed(0)
     save_file(BCPolicy("gym-reacher").state_dict(), str(tmp_path / "good.safetensors"))
