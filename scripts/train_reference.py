@@ -4,7 +4,7 @@ FAMILY: ``qa`` (physqa-sim-v2), ``push-block`` (push-block-v1) or ``reacher`` (g
 Deterministic on CPU (fixed seed, deterministic algorithms, fixed thread count); writes
 ``OUT/step_<N>.safetensors`` at several steps and ``OUT/steps.json``. Rebuild everything with::
 
-    cosmos3-eval export --tasks physqa-sim-v2 -n 1500 --out exports
+    cosmos3-eval export --tasks physqa-sim-v2 -n 8000 --out exports
     cosmos3-eval export --tasks push-block-v1 -n 1000 --noise 0.3 --out exports
     cosmos3-eval export --tasks gym-reacher-v1 -n 300 --proprio-only --out exports
     python scripts/train_reference.py qa        # then push-block, reacher
@@ -20,16 +20,22 @@ from pathlib import Path
 from cosmos3_eval.models.reference.train import TrainConfig, damage, train
 
 TASK = {"qa": "physqa-sim-v2", "push-block": "push-block-v1", "reacher": "gym-reacher-v1"}
-SCHEDULE = {"push-block": (5000, "250,1000,2500,5000")}
+SCHEDULE = {
+    "push-block": (5000, "250,1000,2500,5000"),
+    "qa": (2800, "200,700,1400,2100,2800"),
+}
 """Per-family (steps, save-at) defaults; others train 1500 steps, saved at 50,150,400,800,1500."""
-OPTIM = {"push-block": {"batch": 128, "lr": 2e-3, "schedule": "cosine"}}
+OPTIM = {
+    "push-block": {"batch": 128, "lr": 2e-3, "final_lr": 0.0},
+    "qa": {"batch": 32, "lr": 1e-3, "final_lr": 5e-5},
+}
 """Per-family optimiser settings; others keep :class:`TrainConfig`'s (batch 64, constant 1e-3).
 
 push-block: on 1000 DART-noised demos (``export --noise 0.3``), batch 128 and a cosine decay
-from 2e-3 take the image policy from 0.00 (step 250) to 0.70 success (step 5000, 30 episodes;
-seed 1: 0.80) in ~6 min on one thread. 3000 steps reach 0.63 (seed 1: 0.47). Batch 64 at a
-constant 1e-3 on 500 clean demos reached <= 0.14; the cosine recipe on 500 clean demos 0.10,
-on 500 noised ones 0.40-0.58 (50 episodes)."""
+from 2e-3 take the image policy from 0.00 (step 250) to ~0.7 success (step 5000) in ~6 min on
+one thread. Batch 64 at a constant 1e-3 on 500 clean demos reached <= 0.14; the cosine recipe
+on 500 clean demos 0.10, on 500 noised ones 0.40-0.58 (50 episodes).
+qa: cosine from 1e-3 to 5e-5 over 2800 steps of 32 on 8000 samples (README: the curve)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("family", choices=sorted(TASK))
     p.add_argument("--data", default="exports", help="parent folder of the exports")
     p.add_argument("--out", default="ckpts", help="parent folder of the checkpoints")
-    p.add_argument("--steps", type=int, help="optimiser steps (default: 1500; push-block 5000)")
+    p.add_argument(
+        "--steps", type=int, help="optimiser steps (default: 1500; push-block 5000, qa 2800)"
+    )
     p.add_argument("--save-at", help="comma-separated steps (default: see SCHEDULE)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--damage", help="also write damaged.safetensors with this tensor shuffled")

@@ -40,15 +40,30 @@ def test_training_is_deterministic_and_writes_a_sweep(tmp_path: Path):
 def test_cosine_schedule_is_deterministic_and_differs_from_constant(tmp_path: Path):
     export_task("gym-reacher-v1", tmp_path / "data", 2, progress=False, images=False)
     w = {}
-    for name, schedule in (("c1", "cosine"), ("c2", "cosine"), ("k", "constant")):
+    for name, final in (("c1", 0.0), ("c2", 0.0), ("k", None)):
         cfg = TrainConfig("reacher", tmp_path / "data/gym-reacher-v1", tmp_path / name,
-                          steps=6, save_at=(), batch=8, schedule=schedule)  # fmt: skip
+                          steps=6, save_at=(), batch=8, final_lr=final)  # fmt: skip
         w[name] = load_file(str(train(cfg, log=lambda _: None).checkpoints[6]))
     assert all(torch.equal(w["c1"][k], w["c2"][k]) for k in w["c1"])
     assert not torch.equal(w["c1"]["head.0.weight"], w["k"]["head.0.weight"])
-    with pytest.raises(ValueError, match="schedule"):
+    with pytest.raises(ValueError, match="final_lr"):
         train(TrainConfig("reacher", tmp_path / "data/gym-reacher-v1", tmp_path / "x",
-                          steps=1, schedule="linear"), log=lambda _: None)  # fmt: skip
+                          steps=1, final_lr=-1.0), log=lambda _: None)  # fmt: skip
+
+
+def test_qa_training_is_deterministic_and_small(tmp_path: Path):
+    export_task("physqa-sim-v2", tmp_path / "data", 8, progress=False)
+    weights = []
+    for name in ("a", "b"):
+        cfg = TrainConfig("qa", tmp_path / "data/physqa-sim-v2", tmp_path / name, steps=4,
+                          save_at=(2,), batch=4, lr=1e-3, final_lr=1e-4)  # fmt: skip
+        res = train(cfg, log=lambda _: None)
+        assert sorted(res.checkpoints) == [2, 4] and res.n_train == 8
+        weights.append(load_file(str(res.checkpoints[4])))
+    a, b = weights
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(load_file(str(tmp_path / "a/step_2.safetensors"))["pos"], a["pos"])
+    assert (tmp_path / "a/step_4.safetensors").stat().st_size < 2_000_000
 
 
 def test_damage_shuffles_exactly_one_tensor(tmp_path: Path):

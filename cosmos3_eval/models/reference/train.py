@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from cosmos3_eval.api.media import read_image
 from cosmos3_eval.api.types import CHOICE_LETTERS
 from cosmos3_eval.models.reference.policy_net import BCPolicy, prep_image
-from cosmos3_eval.models.reference.qa_net import COUNTS, QANet, two_frames
+from cosmos3_eval.models.reference.qa_net import COUNTS, QANet, clip_frames, slot_index
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ class TrainConfig:
         steps: Optimiser steps.
         save_at: Steps after which a checkpoint is written (the last step always is).
         batch: Minibatch size.
-        lr: Adam learning rate (the peak one under ``schedule="cosine"``).
-        schedule: ``constant`` (default) or ``cosine`` (``lr`` decayed to 0 over ``steps`` by a
-            half cosine: the small late steps settle a regressor whose expert labels jump at
-            mode switches, which a constant rate keeps bouncing around).
+        lr: Adam learning rate.
+        final_lr: If set, the learning rate follows a cosine from ``lr`` down to this at the
+            last step (``None``: constant). The late small steps settle a regressor whose
+            expert labels jump at mode switches (push-block) and the attention of the QA model.
         seed: Seed of the weights and of the minibatch order.
         threads: ``torch.set_num_threads`` (fixed: a different count may reorder reductions).
         limit: Use only the first ``limit`` samples / demos (``None`` = all).
@@ -55,7 +55,7 @@ class TrainConfig:
     save_at: tuple[int, ...] = (50, 150, 400, 800, 1500)
     batch: int = 64
     lr: float = 1e-3
-    schedule: str = "constant"
+    final_lr: float | None = None
     seed: int = 0
     threads: int = 1
     limit: int | None = None
@@ -74,26 +74,32 @@ class TrainResult:
 
 
 def load_qa(folder: Path, limit: int | None = None) -> dict[str, Any]:
-    """Tensors of an exported QA folder (``data.jsonl`` + ``media/``)."""
+    """Tensors of an exported QA folder (``data.jsonl`` + ``media/``).
+
+    Frames stay uint8 (``frames``: every question's 1 or 3 frames in one tensor; ``slots``:
+    each question's rows of it), so thousands of videos fit in memory.
+    """
     rows = [json.loads(x) for x in (folder / "data.jsonl").read_text().splitlines() if x.strip()]
     rows = rows[:limit] if limit else rows
-    items, target, is_count = [], [], []
+    clips, texts, target, is_count = [], [], [], []
     for r in rows:
         if r.get("video"):
             paths = sorted((folder / "media" / r["video"]).glob("*.png"))
-            frames = [read_image(paths[0]), read_image(paths[-1])]
+            frames = [read_image(paths[i]) for i in (0, len(paths) // 2, -1)]
         else:
             frames = [read_image(folder / "media" / r["image"])]
-        items.append((two_frames([f[..., :3] for f in frames]), r["question"], r["choices"]))
+        clips.append(clip_frames(frames))
+        texts.append((r["question"], r["choices"]))
         if r["choices"]:
             target.append(CHOICE_LETTERS.index(r["answer"]))
             is_count.append(False)
         else:
             target.append(COUNTS.index(int(float(r["answer"]))))
             is_count.append(True)
-    frames, q, opts, mask = QANet.batch(items)
-    return {"frames": frames, "q": q, "opts": opts, "mask": mask,
-            "target": torch.tensor(target), "is_count": torch.tensor(is_count)}  # fmt: skip
+    q, opts, mask = QANet.text_batch(texts)
+    return {"target": torch.tensor(target), "is_count": torch.tensor(is_count),
+            "slots": slot_index([len(c) for c in clips]), "q": q, "opts": opts, "mask": mask,
+            "frames": torch.from_numpy(np.concatenate(clips))}  # fmt: skip
 
 
 def load_demos(path: Path, net: BCPolicy, limit: int | None = None) -> dict[str, Any]:
@@ -127,7 +133,9 @@ def load_demos(path: Path, net: BCPolicy, limit: int | None = None) -> dict[str,
 
 
 def _qa_loss(net: QANet, d: dict[str, Any], idx: torch.Tensor) -> torch.Tensor:
-    logits, count = net(d["frames"][idx], d["q"][idx], d["opts"][idx], d["mask"][idx])
+    rows, slots = torch.unique(d["slots"][idx], return_inverse=True)  # each frame once
+    frames = d["frames"][rows].float() / 255.0
+    logits, count = net(frames, slots, d["q"][idx], d["opts"][idx], d["mask"][idx])
     t, c = d["target"][idx], d["is_count"][idx]
     # Count rows train the count head, the rest the option scores (a masked mean of each).
     mc = F.cross_entropy(logits, torch.where(c, 0, t), reduction="none")
@@ -154,6 +162,15 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, dict[str, Any], Callable[.
     return net, d, _bc_loss
 
 
+def _lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Multiplier of ``cfg.lr`` after ``step`` steps: 1, or a cosine down to ``cfg.final_lr``."""
+    if cfg.final_lr is None:
+        return 1.0
+    frac = min(step / cfg.steps, 1.0)
+    end = cfg.final_lr / cfg.lr
+    return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * frac))
+
+
 def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
     """Train ``cfg.family`` deterministically; write checkpoints and ``steps.json``."""
     torch.manual_seed(cfg.seed)
@@ -161,10 +178,11 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
     torch.set_num_threads(cfg.threads)
     start = time.perf_counter()
     net, data, loss_fn = build(cfg)
-    n = len(next(iter(data.values())))
+    n = len(data["target"] if "target" in data else next(iter(data.values())))
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    if cfg.schedule not in ("constant", "cosine"):
-        raise ValueError(f"schedule must be constant or cosine, got {cfg.schedule!r}")
+    if cfg.final_lr is not None and not 0.0 <= cfg.final_lr <= cfg.lr:
+        raise ValueError(f"final_lr must be in [0, lr={cfg.lr}], got {cfg.final_lr}")
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: _lr_factor(cfg, i))
     gen = torch.Generator().manual_seed(cfg.seed)
     cfg.out.mkdir(parents=True, exist_ok=True)
     saved: dict[int, Path] = {}
@@ -178,10 +196,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
         loss = loss_fn(net, data, idx)
         opt.zero_grad()
         loss.backward()
-        if cfg.schedule == "cosine":
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / cfg.steps))
         opt.step()
+        sched.step()
         if step in cfg.save_at or step == cfg.steps:
             path = cfg.out / f"step_{step}.safetensors"
             save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(path))
