@@ -1,6 +1,7 @@
 """Pipelined vs lockstep closed-loop rollouts with a stand-in model of fixed latency per batch.
 
-    python benchmarks/perf/pipelined_rollouts.py [--workers 4] [--latencies 5,20,50,100]
+    python benchmarks/perf/pipelined_rollouts.py [--workers CORES] [--latencies 5,20,50,100]
+        [--tasks push-block,lift] [--waves 4] [--groups 2] [--concurrent]
 
 The stand-in reads the cameras (so they are rendered, like a camera policy) and sleeps a fixed
 time per ``act`` batch, as a GPU model behind a server would: the sleep releases the GIL. Per
@@ -28,6 +29,7 @@ compare ratios within one run and repeat.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 
@@ -81,11 +83,20 @@ def measure(bench, workers, episodes, latency, groups, concurrent, adaptive=Fals
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--workers", type=int, default=4, help="env processes per group")
+    ap.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="env processes per group"
+    )
     ap.add_argument("--latencies", default="5,20,50,100", help="ms per act batch")
     ap.add_argument("--tasks", default="push-block,lift")
     ap.add_argument("--concurrent", action="store_true", help="let the groups' calls overlap")
     ap.add_argument("--groups", type=int, default=2, help="pipelined groups of env workers")
+    ap.add_argument(
+        "--waves",
+        type=int,
+        default=4,
+        help="episodes per env in flight when pipelined (more: closer to the steady state; the "
+        "last wave runs with nothing to overlap)",
+    )
     args = ap.parse_args()
     w, g = args.workers, args.groups
     benches = {
@@ -93,7 +104,7 @@ def main() -> None:
             PushBlockPolicy(
                 "push-block-v1", PushBlockPolicy.Config(horizon=60), data_path("tasks")
             ),
-            4 * w,
+            args.waves * g * w,
         ),
         "lift": (
             RobosuitePolicy(
@@ -101,7 +112,7 @@ def main() -> None:
                 RobosuitePolicy.Config(task="Lift", horizon=30, image_size=64),
                 None,
             ),
-            3 * w,
+            args.waves * g * w,
         ),
     }
     best, best_same, min_busy = 0.0, 0.0, 1.0
