@@ -119,12 +119,12 @@ class _Rollout:
                     # without waiting (lockstep goes on while they build their envs).
                     if not grown:
                         grown = min((groups - 1) * n_workers, len(pending))
+                        if not grown:
+                            groups = 1  # nothing left to overlap with
+                            continue
                         pool.grow(n_workers + grown)
-                    if not grown:
-                        groups = 1  # nothing left to overlap with
-                        continue
-                    if not ctx.pipeline_adaptive:
-                        pool.wait_ready()  # ``on``: pipelined from the first round
+                        if not ctx.pipeline_adaptive:
+                            pool.wait_ready()  # ``on``: pipelined from the first round
                     if pool.ready():
                         members = self._add_slots(pool, slots, pending, n_workers + grown)
                         yield from run_pipelined(self, pool, slots, pending, members)

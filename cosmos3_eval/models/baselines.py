@@ -15,6 +15,7 @@ from cosmos3_eval.api.model import ModelInfo
 from cosmos3_eval.api.model_args import declare_args
 from cosmos3_eval.api.types import (
     ActionChunk,
+    ActionSpec,
     ActRequest,
     I2VRequest,
     ImageOutput,
@@ -32,6 +33,15 @@ from cosmos3_eval.errors import UserError
 def request_rng(seed: int, *salt: int) -> np.random.Generator:
     """A generator derived only from a request's seed (and e.g. the env step)."""
     return np.random.default_rng([seed, *salt])
+
+
+def _action_spec(
+    request: ActRequest | VideoActRequest | InverseDynamicsRequest, who: str
+) -> ActionSpec:
+    """The task's action spec on ``request``; random actions cannot be drawn without it."""
+    if request.action_spec is None:
+        raise UserError(f"random {who} needs the task's action_spec on the request")
+    return request.action_spec
 
 
 @declare_args
@@ -78,9 +88,7 @@ class RandomModel:
         """One action per request, uniform over the task's normalised range."""
         out = []
         for r in requests:
-            spec = r.action_spec
-            if spec is None:
-                raise UserError("random policy needs the task's action_spec on the request")
+            spec = _action_spec(r, "policy")
             rng = request_rng(r.seed, r.step)
             out.append(
                 ActionChunk(rng.uniform(spec.low, spec.high, (1, spec.dim)).astype(np.float32))
@@ -91,9 +99,7 @@ class RandomModel:
         """Uniform actions and noise frames of the requested sizes."""
         out = []
         for r in requests:
-            spec = r.action_spec
-            if spec is None:
-                raise UserError("random policy needs the task's action_spec on the request")
+            spec = _action_spec(r, "policy")
             rng = request_rng(r.seed, r.step)
             acts = rng.uniform(spec.low, spec.high, (r.chunk_size, spec.dim)).astype(np.float32)
             _, h, w, _ = r.frames.shape
@@ -105,9 +111,7 @@ class RandomModel:
         """Uniform actions over the task's normalised range."""
         out = []
         for r in requests:
-            spec = r.action_spec
-            if spec is None:
-                raise UserError("random model needs the task's action_spec on the request")
+            spec = _action_spec(r, "model")
             shape = (r.num_actions, spec.dim)
             a = request_rng(r.seed).uniform(spec.low, spec.high, shape)
             out.append(ActionChunk(a.astype(np.float32)))

@@ -227,6 +227,20 @@ def _actions(text: str, limits: MediaLimits) -> np.ndarray:
     return actions
 
 
+def conditioning_frames(files: dict[str, bytes], limits: MediaLimits) -> np.ndarray:
+    """``(T, H, W, 3)`` conditioning frames of a ``videos`` form: its video, else its image.
+
+    Raises:
+        WireFormatError: The form has neither.
+        ModelOutputError: The file does not decode or exceeds ``limits``.
+    """
+    if "conditioning_video" in files:
+        return decode_video(files["conditioning_video"], "conditioning_video", limits)
+    if "input_reference" in files:
+        return decode_image(files["input_reference"], "input_reference", limits)[None]
+    raise WireFormatError("need an 'input_reference' image")
+
+
 def i2v_request_from_form(
     fields: dict[str, str],
     files: dict[str, bytes],
@@ -242,12 +256,7 @@ def i2v_request_from_form(
     """
     limits = limits or MediaLimits()
     form = validate(VideoFields, fields, "videos/sync form")
-    if "conditioning_video" in files:
-        frames = decode_video(files["conditioning_video"], "conditioning_video", limits)
-    elif "input_reference" in files:
-        frames = decode_image(files["input_reference"], "input_reference", limits)[None]
-    else:
-        raise WireFormatError("need an 'input_reference' image")
+    frames = conditioning_frames(files, limits)
     h, w = frames.shape[1:3]
     limits.check_video(form.num_frames, w, h, "requested video")
     actions = _actions(form.actions, limits) if form.actions is not None else None

@@ -34,7 +34,6 @@ from pydantic import Field
 from cosmos3_eval.api.media import (
     MediaLimits,
     check_video,
-    decode_image,
     decode_video,
     encode_image,
     encode_video,
@@ -48,7 +47,7 @@ from cosmos3_eval.api.types import (
 )
 from cosmos3_eval.errors import ModelOutputError
 from cosmos3_eval.protocols import WireFormatError, WireModel, loads_json, validate
-from cosmos3_eval.protocols.vllm_omni import VideoFields, VideoForm
+from cosmos3_eval.protocols.vllm_omni import VideoFields, VideoForm, conditioning_frames
 
 JOBS_PATH = "/v1/videos"
 
@@ -162,12 +161,7 @@ def request_from_job_form(
     if extra.action_mode == "inverse":
         fields["num_frames"] = "1"  # no video is generated; VideoFields wants >= 1
     form = validate(VideoFields, fields, "videos form")
-    if "conditioning_video" in files:
-        frames = decode_video(files["conditioning_video"], "conditioning_video", limits)
-    elif "input_reference" in files:
-        frames = decode_image(files["input_reference"], "input_reference", limits)[None]
-    else:
-        raise WireFormatError("need an 'input_reference' image")
+    frames = conditioning_frames(files, limits)
     spec = ActionSpec(
         kind=extra.action_format or extra.domain_name or "unknown",
         dim=extra.raw_action_dim,
